@@ -1,0 +1,27 @@
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: install test test-fast fixtures lint bench clean
+
+install: $(BIN)/drift-audit
+
+$(BIN)/drift-audit: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --disable-pip-version-check -q -e '.[dev]'
+	@touch $@
+
+fixtures: install
+	$(BIN)/python scripts/make_fixtures.py fixtures/generated
+
+test: install fixtures
+	$(BIN)/python -m pytest -q
+
+test-fast: install fixtures
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: install
+	$(BIN)/ruff check drift_audit tests scripts
+
+clean:
+	rm -rf fixtures/generated .pytest_cache

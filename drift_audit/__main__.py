@@ -1,0 +1,3 @@
+from drift_audit.cli import main
+
+main()

@@ -1,0 +1,93 @@
+"""Every tunable default and its range check, in one frozen dataclass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from drift_audit.errors import ConfigError
+
+EMBEDDERS = ("auto", "dlib", "facenet")
+DECODERS = ("auto", "decord", "opencv", "torchcodec")
+DEVICES = ("auto", "cpu", "cuda")
+FAIL_ON = ("fail", "warn", "never")
+
+
+@dataclass(frozen=True)
+class CastMember:
+    """A named reference image to audit a character against."""
+
+    name: str
+    image: Path
+
+
+@dataclass(frozen=True)
+class AuditConfig:
+    """Settings of one audit run. Validated once, on construction.
+
+    Attributes:
+        sample_fps: frames per second handed to face detection.
+        shot_threshold: mean absolute CIELAB difference (8-bit units) of 32x18 thumbnails that
+            counts as a cut.
+        min_shot_frames: a cut closer than this to the previous one is a glitch, not a shot.
+        min_face_px: smallest face side, in pixels of the original frame, that is detected.
+        detect_confidence: MTCNN probability a face must reach.
+        detect_max_side: frames are downscaled so that their long side is at most this
+            before detection (faces below min_face_px after that are dropped anyway).
+        detect_batch: frames per MTCNN call.
+        faces_per_track: the best K faces of each track are embedded.
+        embed_batch: faces per embedder call.
+        embedder: "auto", "dlib" or "facenet".
+        weights: a local facenet weights file (skips the download).
+        threshold: overrides the embedder's calibrated same-person similarity.
+        decoder: frame source backend.
+        device: "auto", "cpu" or "cuda".
+        fail_on: the lowest severity that makes the run fail ("never" disables).
+        cast: named reference images.
+        clip_timeout_s: per-clip time budget (0 = none).
+    """
+
+    sample_fps: float = 5.0
+    shot_threshold: float = 8.0
+    min_shot_frames: int = 3
+    min_face_px: int = 32
+    detect_confidence: float = 0.92
+    detect_max_side: int = 960
+    detect_batch: int = 8
+    faces_per_track: int = 5
+    embed_batch: int = 32
+    embedder: str = "auto"
+    weights: Path | None = None
+    threshold: float | None = None
+    decoder: str = "auto"
+    device: str = "auto"
+    fail_on: str = "fail"
+    cast: tuple[CastMember, ...] = field(default_factory=tuple)
+    clip_timeout_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        checks: list[tuple[bool, str]] = [
+            (0.1 <= self.sample_fps <= 120, f"--sample-fps must be in 0.1..120, got {self.sample_fps}"),
+            (1 <= self.shot_threshold <= 255, f"shot threshold must be in 1..255, got {self.shot_threshold}"),
+            (1 <= self.min_shot_frames <= 100, f"min shot frames must be in 1..100, got {self.min_shot_frames}"),
+            (8 <= self.min_face_px <= 2000, f"--min-face must be in 8..2000 px, got {self.min_face_px}"),
+            (0.5 <= self.detect_confidence < 1, f"--confidence must be in 0.5..1, got {self.detect_confidence}"),
+            (160 <= self.detect_max_side <= 8192, f"detect max side must be in 160..8192, got {self.detect_max_side}"),
+            (1 <= self.detect_batch <= 256, f"detect batch must be in 1..256, got {self.detect_batch}"),
+            (1 <= self.faces_per_track <= 100, f"--faces-per-track must be in 1..100, got {self.faces_per_track}"),
+            (1 <= self.embed_batch <= 1024, f"--batch-size must be in 1..1024, got {self.embed_batch}"),
+            (self.embedder in EMBEDDERS, f"--embedder must be one of {', '.join(EMBEDDERS)}, got {self.embedder!r}"),
+            (self.decoder in DECODERS, f"--decoder must be one of {', '.join(DECODERS)}, got {self.decoder!r}"),
+            (self.device in DEVICES, f"--device must be one of {', '.join(DEVICES)}, got {self.device!r}"),
+            (self.fail_on in FAIL_ON, f"--fail-on must be one of {', '.join(FAIL_ON)}, got {self.fail_on!r}"),
+            (self.threshold is None or -1 < self.threshold < 1, f"--threshold must be in -1..1, got {self.threshold}"),
+            (self.clip_timeout_s >= 0, f"--clip-timeout must be >= 0, got {self.clip_timeout_s}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+        names = [member.name for member in self.cast]
+        if len(set(names)) != len(names):
+            raise ConfigError("--cast names must be unique")
+        if self.weights is not None and self.embedder == "dlib":
+            raise ConfigError("--weights is for the facenet embedder, not dlib")

@@ -1,0 +1,137 @@
+"""Face detection with facenet-pytorch's MTCNN, batched over frames."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from drift_audit.types import CROP_SCALE, CROP_SIZE, Faces, FaceCrops
+
+
+class Detector(Protocol):
+    def detect(self, frames: np.ndarray, indices: np.ndarray) -> Faces:
+        """Faces in a batch of frames.
+
+        Args:
+            frames: (b, H, W, 3) uint8 RGB, all the same size.
+            indices: (b,) frame index of each frame, copied into `Faces.frame`.
+        """
+        ...
+
+
+def resolve_device(device: str) -> str:
+    """'auto' -> 'cuda' when torch sees a GPU, else 'cpu'."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        from drift_audit.errors import ConfigError
+
+        raise ConfigError("--device cuda was asked for, but torch sees no CUDA device")
+    return device
+
+
+class MTCNNDetector:
+    """MTCNN on frames downscaled to `max_side`; boxes come back in original pixels.
+
+    Args:
+        min_face_px: smallest face side kept, in original pixels.
+        confidence: smallest detector probability kept.
+        max_side: the long side frames are shrunk to before detection.
+        device: torch device string.
+    """
+
+    def __init__(
+        self, min_face_px: int = 32, confidence: float = 0.92, max_side: int = 960, device: str = "cpu"
+    ) -> None:
+        import torch
+        from facenet_pytorch import MTCNN
+
+        self.min_face_px = min_face_px
+        self.confidence = confidence
+        self.max_side = max_side
+        self.device = device
+        self._torch = torch
+        self._mtcnn_cache: dict[int, MTCNN] = {}
+        self._MTCNN = MTCNN
+
+    def _mtcnn(self, min_size: int):  # type: ignore[no-untyped-def]
+        if min_size not in self._mtcnn_cache:
+            self._mtcnn_cache[min_size] = self._MTCNN(
+                keep_all=True, min_face_size=min_size, device=self.device, select_largest=False
+            )
+        return self._mtcnn_cache[min_size]
+
+    def detect(self, frames: np.ndarray, indices: np.ndarray) -> Faces:
+        if len(frames) == 0:
+            return Faces.empty()
+        height, width = frames.shape[1:3]
+        scale = min(1.0, self.max_side / max(height, width))
+        if scale < 1.0:
+            size = (round(width * scale), round(height * scale))
+            small = np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in frames])
+        else:
+            small = frames
+        # MTCNN's own minimum, in detection pixels; 12 is its smallest pyramid cell.
+        min_size = max(12, int(self.min_face_px * scale))
+        with self._torch.inference_mode():
+            boxes, probs, points = self._mtcnn(min_size).detect(small, landmarks=True)
+        parts: list[Faces] = []
+        for i, (b, p, lm) in enumerate(zip(boxes, probs, points, strict=True)):
+            if b is None:
+                continue
+            b = np.asarray(b, np.float32) / scale  # (m, 4) original pixels
+            lm = np.asarray(lm, np.float32) / scale  # (m, 5, 2)
+            p = np.asarray(p, np.float32)
+            side = np.minimum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1])
+            keep = (p >= self.confidence) & (side >= self.min_face_px)
+            if keep.any():
+                m = int(keep.sum())
+                parts.append(
+                    Faces(np.full(m, int(indices[i]), np.int64), b[keep], p[keep], lm[keep])
+                )
+        return Faces.concat(parts)
+
+
+def crop_faces(frame: np.ndarray, faces: Faces) -> FaceCrops:
+    """Square crops centred on each face, CROP_SCALE times its box, CROP_SIZE pixels.
+
+    Args:
+        frame: (H, W, 3) uint8 RGB, the frame all `faces` were found in.
+    Returns:
+        Crops with landmarks mapped into crop pixels; borders are replicated.
+    """
+    if len(faces) == 0:
+        return FaceCrops.empty()
+    images = np.empty((len(faces), CROP_SIZE, CROP_SIZE, 3), np.uint8)
+    landmarks = np.empty((len(faces), 5, 2), np.float32)
+    for i, (box, lm) in enumerate(zip(faces.xyxy, faces.landmarks, strict=True)):
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        side = CROP_SCALE * max(box[2] - box[0], box[3] - box[1])
+        s = CROP_SIZE / side
+        matrix = np.array([[s, 0, CROP_SIZE / 2 - s * cx], [0, s, CROP_SIZE / 2 - s * cy]], np.float32)
+        images[i] = cv2.warpAffine(
+            frame, matrix, (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
+        landmarks[i] = lm * s + matrix[:, 2]
+    return FaceCrops(images, landmarks)
+
+
+def face_quality(faces: Faces) -> np.ndarray:
+    """(n,) float32 in 0..1: detector confidence x size x frontalness.
+
+    Size saturates at 112 px (dlib and facenet both work at ~150 px crops);
+    frontalness falls as the nose moves off the eyes' midline (profile faces).
+    """
+    if len(faces) == 0:
+        return np.zeros(0, np.float32)
+    size = np.clip(faces.size / 112.0, 0.0, 1.0)
+    left, right, nose = faces.landmarks[:, 0], faces.landmarks[:, 1], faces.landmarks[:, 2]
+    eye_dist = np.maximum(np.linalg.norm(right - left, axis=1), 1e-3)
+    offset = np.abs(nose[:, 0] - (left[:, 0] + right[:, 0]) / 2) / eye_dist
+    frontal = np.clip(1.0 - offset, 0.0, 1.0)
+    return (faces.score * size * (0.25 + 0.75 * frontal)).astype(np.float32)

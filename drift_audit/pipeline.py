@@ -1,0 +1,287 @@
+"""Wires the stages together; the only module that knows their order.
+
+Per clip: decode pass 1 (every frame, thumbnails) -> shots; decode pass 2 (sampled
+frames) -> detect in batches -> track per shot, keeping the best crops -> embed.
+Then, over all clips: cluster tracks into characters -> drift -> findings.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from drift_audit.config import AuditConfig
+from drift_audit.decode import DecodedFrame, open_source
+from drift_audit.detect import Detector, crop_faces, face_quality
+from drift_audit.drift import Metric, build_characters, findings
+from drift_audit.embed import Embedder
+from drift_audit.errors import DriftAuditError, InputError
+from drift_audit.shots import ShotDetector, thumbnail
+from drift_audit.track import Tracker
+from drift_audit.types import ClipResult, EmbedderInfo, Faces, Report, Shot, Track
+
+ProgressHook = Callable[[str, int, int], None]
+"""hook(stage, completed, total): called as work advances; total 0 means unknown."""
+
+
+def _no_progress(stage: str, completed: int, total: int) -> None:
+    pass
+
+
+class Models:
+    """The detector and embedder, built on first use and shared by every clip."""
+
+    def __init__(self, config: AuditConfig, detector: Detector | None = None,
+                 embedder: Embedder | None = None, choice: str = "") -> None:
+        self.config = config
+        self._detector = detector
+        self._embedder = embedder
+        self.choice = choice or (f"{embedder.name}: given" if embedder else "")
+
+    @property
+    def device(self) -> str:
+        from drift_audit.detect import resolve_device
+
+        return resolve_device(self.config.device)
+
+    @property
+    def detector(self) -> Detector:
+        if self._detector is None:
+            from drift_audit.detect import MTCNNDetector
+
+            c = self.config
+            self._detector = MTCNNDetector(c.min_face_px, c.detect_confidence, c.detect_max_side, self.device)
+        return self._detector
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            from drift_audit.embed import build_embedder
+
+            c = self.config
+            self._embedder, self.choice = build_embedder(c.embedder, c.weights, self.device, c.embed_batch)
+        return self._embedder
+
+
+class _Deadline:
+    def __init__(self, path: str, seconds: float) -> None:
+        self.path, self.seconds = path, seconds
+        self.start = time.monotonic()
+
+    def check(self) -> None:
+        if self.seconds and time.monotonic() - self.start > self.seconds:
+            raise InputError(self.path, f"timed out after {self.seconds:g} s (--clip-timeout)")
+
+
+def _sampler(config: AuditConfig, shots: list[Shot]) -> Callable[[int, float], bool]:
+    """Which frames go to the detector: one every 1/sample_fps seconds of presentation
+    time, plus one early frame of every shot so that short shots are never skipped."""
+    period = 1.0 / config.sample_fps
+    starts = {s.start_frame + min(2, s.end_frame - s.start_frame) for s in shots}
+    state = {"next": -1.0}
+
+    def want(index: int, time_s: float) -> bool:
+        if state["next"] < 0:
+            state["next"] = time_s
+        if time_s + 1e-6 >= state["next"]:
+            state["next"] += period * max(1, int((time_s - state["next"]) / period) + 1)
+            return True
+        return index in starts
+
+    return want
+
+
+def analyse_clip(index: int, path: Path, config: AuditConfig, models: Models,
+                 hook: ProgressHook = _no_progress) -> ClipResult:
+    """Shots, tracks and embeddings of one clip. Raises InputError when it cannot be read."""
+    result = ClipResult(index=index, path=str(path))
+    deadline = _Deadline(str(path), config.clip_timeout_s)
+    tick = time.perf_counter()
+    source = open_source(path, config.decoder)
+    try:
+        result.info = source.info
+        detector = ShotDetector(config.shot_threshold, config.min_shot_frames)
+        total = source.info.n_frames
+        for frame in source.frames(lambda i, t: True):
+            assert frame.image is not None
+            detector.push(frame.time_s, thumbnail(frame.image))
+            result.times.append(frame.time_s)
+            if frame.index % 64 == 0:
+                hook(f"clip {index}: shots", frame.index, total)
+                deadline.check()
+        result.frames_read = len(result.times)
+        if result.frames_read == 0:
+            raise InputError(str(path), "no decodable frames")
+        result.shots, result.glitches = detector.finish()
+        result.timings["decode+shots"] = time.perf_counter() - tick
+    finally:
+        source.close()
+
+    tick = time.perf_counter()
+    source = open_source(path, config.decoder)
+    try:
+        result.tracks = _detect_and_track(result, source.frames(_sampler(config, result.shots)),
+                                          config, models, hook, deadline)
+    finally:
+        source.close()
+    result.timings["decode+detect+track"] = time.perf_counter() - tick
+
+    tick = time.perf_counter()
+    embedder = models.embedder
+    crops = [t.crops for t in result.tracks]
+    if crops:
+        from drift_audit.types import FaceCrops
+
+        stacked = FaceCrops(np.concatenate([c.images for c in crops]),
+                            np.concatenate([c.landmarks for c in crops]))
+        vectors = embedder.embed(stacked)  # (sum of kept crops, dim)
+        start = 0
+        for track in result.tracks:
+            track.embeddings = vectors[start : start + len(track.crops)]
+            start += len(track.crops)
+    result.timings["embed"] = time.perf_counter() - tick
+    return result
+
+
+def _detect_and_track(result: ClipResult, frames: object, config: AuditConfig, models: Models,
+                      hook: ProgressHook, deadline: _Deadline) -> list[Track]:
+    shot_of = np.zeros(result.frames_read, np.int64)
+    for shot in result.shots:
+        shot_of[shot.start_frame : shot.end_frame + 1] = shot.index
+    samples_in_shot: dict[int, int] = {}
+    tracks: list[Track] = []
+    tracker: Tracker | None = None
+    batch: list[DecodedFrame] = []
+
+    def flush() -> None:
+        nonlocal tracker
+        if not batch:
+            return
+        faces = models.detector.detect(np.stack([f.image for f in batch]),  # type: ignore[misc]
+                                       np.array([f.index for f in batch]))
+        for f in batch:
+            shot = int(shot_of[min(f.index, len(shot_of) - 1)])
+            if tracker is None or tracker.shot != shot:
+                if tracker is not None:
+                    tracks.extend(tracker.finish())
+                tracker = Tracker(result.index, shot, config.faces_per_track)
+            samples_in_shot[shot] = samples_in_shot.get(shot, 0) + 1
+            mine = faces.select(faces.frame == f.index) if len(faces) else Faces.empty()
+            tracker.step(mine, crop_faces(f.image, mine), face_quality(mine))  # type: ignore[arg-type]
+        hook(f"clip {result.index}: faces", batch[-1].index, result.frames_read)
+        batch.clear()
+        deadline.check()
+
+    for frame in frames:  # type: ignore[attr-defined]
+        if frame.image is None or frame.index >= result.frames_read:
+            continue
+        if batch and batch[0].image.shape != frame.image.shape:
+            flush()
+        batch.append(frame)
+        if len(batch) >= config.detect_batch:
+            flush()
+    flush()
+    if tracker is not None:
+        tracks.extend(tracker.finish())
+    # A lone detection in a shot that was sampled often is more likely a false positive.
+    return [t for t in tracks if len(t.faces) >= 2 or samples_in_shot.get(t.shot, 0) <= 2]
+
+
+def embed_image(path: Path, models: Models) -> np.ndarray:
+    """The embedding of the largest face in an image file (a cast reference).
+
+    Raises:
+        InputError: the image cannot be read or holds no face.
+    """
+    from drift_audit.decode import check_readable
+
+    check_readable(path)
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise InputError(str(path), "not a readable image")
+    rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+    faces = models.detector.detect(rgb[None], np.zeros(1, np.int64))
+    if len(faces) == 0:
+        raise InputError(str(path), "no face found in the reference image")
+    largest = faces.select(np.array([int(np.argmax(faces.size))]))
+    vectors = models.embedder.embed(crop_faces(rgb, largest))
+    return models.embedder.centroid(vectors)
+
+
+def audit(paths: list[Path], config: AuditConfig, hook: ProgressHook = _no_progress,
+          models: Models | None = None) -> Report:
+    """Audit clips in story order.
+
+    Args:
+        paths: the clips, in story order. Unreadable ones become `status: error` entries.
+        config: the run's settings.
+        hook: progress callback.
+        models: detector and embedder to use (built from config when None).
+    Returns:
+        The report. Never raises for a bad clip; raises InputError for a bad cast image.
+    """
+    models = models or Models(config)
+    timings: dict[str, float] = {}
+    cast: dict[str, np.ndarray] = {}
+    tick = time.perf_counter()
+    for member in config.cast:
+        cast[member.name] = embed_image(member.image, models)
+    timings["cast"] = time.perf_counter() - tick
+
+    results: list[ClipResult] = []
+    seen: dict[Path, int] = {}
+    for index, path in enumerate(paths, start=1):
+        key = path.resolve() if path.exists() else path
+        if key in seen:
+            results.append(ClipResult(index, str(path), "error",
+                                      f"{path}: same file as clip {seen[key]}; audited once"))
+            continue
+        seen[key] = index
+        hook(f"clip {index}", 0, 0)
+        try:
+            results.append(analyse_clip(index, path, config, models, hook))
+        except DriftAuditError as exc:
+            if not isinstance(exc, InputError):
+                raise
+            results.append(ClipResult(index, str(path), "error", str(exc)))
+    ok = {r.index: r for r in results if r.status == "ok"}
+    tracks = sorted((t for r in ok.values() for t in r.tracks),
+                    key=lambda t: (t.clip, t.first_frame, float(t.faces.xyxy[0, 0])))
+    characters, found = [], []
+    embedder_info = None
+    if ok:
+        embedder = models.embedder
+        metric = Metric(embedder.similarity, embedder.centroid, config.threshold or embedder.threshold,
+                        embedder.uncertain_margin)
+        embedder_info = EmbedderInfo(embedder.name, embedder.weights_sha256, metric.threshold,
+                                     metric.uncertain_margin, models.choice)
+        tick = time.perf_counter()
+        labels = np.zeros(0, np.int64)
+        if tracks:
+            from drift_audit.cluster import cluster
+
+            cents = np.stack([t.embedding_for(metric.centroid) for t in tracks])
+            labels = cluster(metric.similarity(cents, cents), _cannot_link(tracks), metric.threshold)
+        characters = build_characters(tracks, labels, ok, metric, cast)
+        found = findings(characters, tracks, ok, metric, cast)
+        timings["cluster+drift"] = time.perf_counter() - tick
+    for r in results:
+        for stage, seconds in r.timings.items():
+            timings[stage] = timings.get(stage, 0.0) + seconds
+    return Report(results, characters, found, embedder_info, config.fail_on, timings)
+
+
+def _cannot_link(tracks: list[Track]) -> np.ndarray:
+    """(n, n) bool: True where two tracks share a frame of the same clip."""
+    n = len(tracks)
+    blocked = np.zeros((n, n), bool)
+    frames = [set(t.faces.frame.tolist()) for t in tracks]
+    for i in range(n):
+        for j in range(i + 1, n):
+            if tracks[i].clip == tracks[j].clip and frames[i] & frames[j]:
+                blocked[i, j] = blocked[j, i] = True
+    return blocked

@@ -1,0 +1,125 @@
+"""Faces -> tracks inside one shot, online: only the best crops of each live track
+are kept, so memory does not grow with the clip.
+
+Association is a linear assignment (scipy's Hungarian solver) on a cost that
+mixes box overlap, centre distance and a colour descriptor of the face, so two
+people crossing each other keep their tracks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from drift_audit.types import Faces, FaceCrops, Track
+
+MAX_COST = 0.75  # above this a face starts a new track
+MAX_GAP = 3  # sampled frames a track may miss before it ends
+
+
+def appearance(crops: FaceCrops) -> np.ndarray:
+    """(n, 48) float32 L2-normalised colour descriptor of the central face region."""
+    if len(crops) == 0:
+        return np.zeros((0, 48), np.float32)
+    c = crops.images.shape[1]
+    inner = crops.images[:, c // 4 : 3 * c // 4, c // 4 : 3 * c // 4]
+    small = np.stack([cv2.resize(im, (4, 4), interpolation=cv2.INTER_AREA) for im in inner])
+    vec = small.reshape(len(crops), -1).astype(np.float32)
+    vec -= vec.mean(axis=1, keepdims=True)
+    return vec / np.maximum(np.linalg.norm(vec, axis=1, keepdims=True), 1e-6)
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(len(a), len(b)) IoU of xyxy boxes."""
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
+    area_a = np.prod(a[:, 2:] - a[:, :2], axis=1)
+    area_b = np.prod(b[:, 2:] - b[:, :2], axis=1)
+    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-6)
+
+
+@dataclass
+class _Live:
+    parts: list[Faces]
+    last_box: np.ndarray
+    last_look: np.ndarray
+    missed: int = 0
+    crops: list[tuple[float, int, np.ndarray, np.ndarray]] = field(default_factory=list)
+
+
+class Tracker:
+    """Feed the detections of each sampled frame of one shot in order with `step`;
+    `finish` ends the shot and returns its tracks.
+
+    Args:
+        clip, shot: copied into every Track.
+        keep: how many of the best-quality crops each track keeps.
+    """
+
+    def __init__(self, clip: int, shot: int, keep: int = 5) -> None:
+        self.clip, self.shot, self.keep = clip, shot, keep
+        self._live: list[_Live] = []
+        self._done: list[_Live] = []
+        self._serial = 0
+
+    def step(self, faces: Faces, crops: FaceCrops, quality: np.ndarray) -> None:
+        looks = appearance(crops)  # (n, 48)
+        matched: set[int] = set()
+        if self._live and len(faces):
+            boxes = np.stack([t.last_box for t in self._live])
+            prev_looks = np.stack([t.last_look for t in self._live])
+            overlap = iou(boxes, faces.xyxy)
+            centre_prev = (boxes[:, :2] + boxes[:, 2:]) / 2
+            centre_now = (faces.xyxy[:, :2] + faces.xyxy[:, 2:]) / 2
+            scale = np.maximum((boxes[:, 2:] - boxes[:, :2]).max(axis=1), 1.0)
+            shift = np.linalg.norm(centre_prev[:, None] - centre_now[None], axis=2) / scale[:, None]
+            look = 1.0 - prev_looks @ looks.T  # 0 same colours .. 2 opposite
+            cost = 0.4 * (1.0 - overlap) + 0.3 * np.clip(shift, 0, 2) / 2 + 0.3 * np.clip(look, 0, 1)
+            cost[shift > 1.5] = np.inf
+            finite = np.where(np.isfinite(cost), cost, 1e6)
+            rows, cols = linear_sum_assignment(finite)
+            for r, c in zip(rows, cols, strict=True):
+                if cost[r, c] <= MAX_COST:
+                    self._extend(self._live[r], faces, crops, quality, looks, int(c))
+                    matched.add(int(c))
+                    self._live[r].missed = -1
+        still: list[_Live] = []
+        for live in self._live:
+            live.missed += 1
+            (still if live.missed <= MAX_GAP else self._done).append(live)
+        self._live = still
+        for c in range(len(faces)):
+            if c not in matched:
+                live = _Live([], faces.xyxy[c], looks[c])
+                self._extend(live, faces, crops, quality, looks, c)
+                self._live.append(live)
+
+    def _extend(
+        self, live: _Live, faces: Faces, crops: FaceCrops, quality: np.ndarray, looks: np.ndarray, c: int
+    ) -> None:
+        live.parts.append(faces.select(np.array([c])))
+        live.last_box, live.last_look = faces.xyxy[c], looks[c]
+        self._serial += 1
+        # Ties broken by arrival order, so the kept crops never depend on dict/heap order.
+        live.crops.append((float(quality[c]), -self._serial, crops.images[c], crops.landmarks[c]))
+        live.crops.sort(key=lambda item: (item[0], item[1]), reverse=True)
+        del live.crops[self.keep :]
+
+    def finish(self) -> list[Track]:
+        ended = self._done + self._live
+        self._done, self._live = [], []
+        tracks = []
+        for live in ended:
+            faces = Faces.concat(live.parts)
+            order = np.argsort(faces.frame, kind="stable")
+            crops = FaceCrops(
+                np.stack([c[2] for c in live.crops]), np.stack([c[3] for c in live.crops])
+            )
+            quality = np.array([c[0] for c in live.crops], np.float32)
+            tracks.append(Track(self.clip, self.shot, faces.select(order), crops, quality))
+        tracks.sort(key=lambda t: (t.first_frame, float(t.faces.xyxy[0, 0])))
+        return tracks

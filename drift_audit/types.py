@@ -1,0 +1,246 @@
+"""Plain data passed between the stages: frozen dataclasses holding numpy arrays."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+CROP_SIZE = 224
+"""Side of the square face crops kept for embedding (pixels)."""
+
+CROP_SCALE = 1.6
+"""A crop's side is this many times the face box's longer side, centred on the box."""
+
+
+def _check_shape(name: str, array: np.ndarray, shape: tuple[int | None, ...]) -> None:
+    if array.ndim != len(shape) or any(
+        want is not None and got != want for got, want in zip(array.shape, shape, strict=True)
+    ):
+        wanted = "(" + ", ".join("n" if s is None else str(s) for s in shape) + ")"
+        raise ValueError(f"{name} must be {wanted}, got {array.shape}")
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a frame source learned about a clip when it opened it."""
+
+    path: str
+    fps: float
+    n_frames: int
+    width: int
+    height: int
+    codec: str
+    backend: str
+
+    @property
+    def duration_s(self) -> float:
+        return self.n_frames / self.fps if self.fps > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class Shot:
+    """A run of frames between two cuts. `end_frame` is inclusive."""
+
+    index: int
+    start_frame: int
+    end_frame: int
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
+class Faces:
+    """Face detections, one row per face (struct of arrays)."""
+
+    frame: np.ndarray  # (n,) int64, frame index in the clip
+    xyxy: np.ndarray  # (n, 4) float32, pixels of the original frame
+    score: np.ndarray  # (n,) float32, detector confidence
+    landmarks: np.ndarray  # (n, 5, 2) float32: eyes, nose, mouth corners
+
+    def __post_init__(self) -> None:
+        n = len(self.frame)
+        _check_shape("frame", self.frame, (n,))
+        _check_shape("xyxy", self.xyxy, (n, 4))
+        _check_shape("score", self.score, (n,))
+        _check_shape("landmarks", self.landmarks, (n, 5, 2))
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @classmethod
+    def empty(cls) -> Faces:
+        return cls(
+            frame=np.zeros(0, np.int64),
+            xyxy=np.zeros((0, 4), np.float32),
+            score=np.zeros(0, np.float32),
+            landmarks=np.zeros((0, 5, 2), np.float32),
+        )
+
+    @property
+    def size(self) -> np.ndarray:
+        """(n,) float32: the shorter side of each box, in pixels."""
+        wh = self.xyxy[:, 2:] - self.xyxy[:, :2]
+        return wh.min(axis=1) if len(self) else np.zeros(0, np.float32)
+
+    def select(self, keep: np.ndarray) -> Faces:
+        return Faces(self.frame[keep], self.xyxy[keep], self.score[keep], self.landmarks[keep])
+
+    @classmethod
+    def concat(cls, parts: list[Faces]) -> Faces:
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return cls.empty()
+        return cls(
+            frame=np.concatenate([p.frame for p in parts]),
+            xyxy=np.concatenate([p.xyxy for p in parts]),
+            score=np.concatenate([p.score for p in parts]),
+            landmarks=np.concatenate([p.landmarks for p in parts]),
+        )
+
+
+@dataclass(frozen=True)
+class FaceCrops:
+    """Square face crops, the face centred and CROP_SCALE times smaller than the crop."""
+
+    images: np.ndarray  # (n, CROP_SIZE, CROP_SIZE, 3) uint8 RGB
+    landmarks: np.ndarray  # (n, 5, 2) float32, in crop pixels
+
+    def __post_init__(self) -> None:
+        n = len(self.images)
+        _check_shape("images", self.images, (n, CROP_SIZE, CROP_SIZE, 3))
+        _check_shape("landmarks", self.landmarks, (n, 5, 2))
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    @classmethod
+    def empty(cls) -> FaceCrops:
+        return cls(np.zeros((0, CROP_SIZE, CROP_SIZE, 3), np.uint8), np.zeros((0, 5, 2), np.float32))
+
+
+@dataclass
+class Track:
+    """One face followed through consecutive sampled frames of one shot.
+
+    Filled in two steps: tracking sets the detections, embedding sets `embeddings`.
+    """
+
+    clip: int
+    shot: int
+    faces: Faces  # every detection of the track, in frame order
+    crops: FaceCrops  # the best faces_per_track faces, best first
+    crop_quality: np.ndarray  # (k,) float32 quality of each kept crop
+    embeddings: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+
+    @property
+    def first_frame(self) -> int:
+        return int(self.faces.frame[0])
+
+    @property
+    def last_frame(self) -> int:
+        return int(self.faces.frame[-1])
+
+    def embedding_for(self, centroid: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+        """(d,) float32: the track's faces reduced to one vector by the embedder's centroid."""
+        return centroid(self.embeddings)
+
+
+@dataclass(frozen=True)
+class Glitch:
+    """A frame or two that differ from both neighbours: a flash, not a cut."""
+
+    frame: int
+    time_s: float
+
+
+@dataclass
+class ClipResult:
+    """Everything one clip gave: its shots and face tracks, or why it could not be read."""
+
+    index: int
+    path: str
+    status: str = "ok"  # "ok" or "error"
+    error: str | None = None
+    info: VideoInfo | None = None
+    frames_read: int = 0
+    corrupt_frames: int = 0
+    decode_mode: str = "sequential"
+    shots: list[Shot] = field(default_factory=list)
+    glitches: list[Glitch] = field(default_factory=list)
+    tracks: list[Track] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)  # presentation time of every frame read
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def time_of(self, frame: int) -> float:
+        if 0 <= frame < len(self.times):
+            return self.times[frame]
+        fps = self.info.fps if self.info else 0.0
+        return frame / fps if fps else 0.0
+
+
+@dataclass(frozen=True)
+class Appearance:
+    """A character in one shot of one clip."""
+
+    clip: int
+    shot: int
+    start_s: float
+    end_s: float
+    faces: int
+    similarity: float
+
+
+@dataclass
+class Character:
+    """A cluster of tracks that are judged to be one person."""
+
+    id: str
+    name: str | None
+    track_ids: list[int]  # indices into the pipeline's flat track list
+    anchor: np.ndarray  # (d,) float32, L2-normalised: first appearance or cast reference
+    appearances: list[Appearance] = field(default_factory=list)
+    clip_similarity: dict[int, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    severity: str  # "fail" or "warn"
+    character: str | None
+    clip: int | None
+    message: str
+    frame: int | None = None
+
+
+@dataclass(frozen=True)
+class EmbedderInfo:
+    name: str
+    weights_sha256: str
+    threshold: float
+    uncertain_margin: float
+    choice: str  # why this embedder was used
+
+
+@dataclass
+class Report:
+    """The whole audit: what cli.py renders and what the JSON report serialises."""
+
+    clips: list[ClipResult]
+    characters: list[Character]
+    findings: list[Finding]
+    embedder: EmbedderInfo | None
+    fail_on: str = "fail"
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> bool:
+        if self.fail_on == "never":
+            return False
+        levels = ("fail",) if self.fail_on == "fail" else ("fail", "warn")
+        return any(f.severity in levels for f in self.findings)
+
+    @property
+    def unreadable(self) -> list[ClipResult]:
+        return [c for c in self.clips if c.status != "ok"]
