@@ -12,13 +12,22 @@ from __future__ import annotations
 import numpy as np
 
 
-def cluster(similarity: np.ndarray, cannot_link: np.ndarray, threshold: float) -> np.ndarray:
+def cluster(
+    similarity: np.ndarray,
+    cannot_link: np.ndarray,
+    threshold: float,
+    weak: np.ndarray | None = None,
+    weak_margin: float = 0.0,
+) -> np.ndarray:
     """Group items whose average pairwise similarity stays at or above `threshold`.
 
     Args:
         similarity: (n, n) float, symmetric.
         cannot_link: (n, n) bool, symmetric; True pairs never end in one group.
         threshold: the smallest average similarity at which two groups merge.
+        weak: (n,) bool, items whose evidence is poor (small, profile, blurred faces).
+            A group made only of weak items merges only at threshold + weak_margin:
+            poor faces embed near everyone, and would chain people together.
     Returns:
         (n,) int64 labels 0..k-1, numbered in order of each group's lowest item
         index (so callers that order items by first appearance get ids in that order).
@@ -31,9 +40,12 @@ def cluster(similarity: np.ndarray, cannot_link: np.ndarray, threshold: float) -
     blocked = cannot_link.astype(bool).copy()
     alive = np.ones(n, bool)
     owner = np.arange(n)  # item -> representative group
+    all_weak = np.zeros(n, bool) if weak is None else weak.astype(bool).copy()
     np.fill_diagonal(blocked, True)
     while True:
         mean = sums / np.outer(sizes, sizes)
+        # Compare against the per-pair threshold by shifting: merge when mean - extra >= threshold.
+        mean = mean - weak_margin * (all_weak[:, None] | all_weak[None, :])
         mean[blocked] = -np.inf
         mean[~alive, :] = -np.inf
         mean[:, ~alive] = -np.inf
@@ -45,6 +57,7 @@ def cluster(similarity: np.ndarray, cannot_link: np.ndarray, threshold: float) -
         sums[a, :] += sums[b, :]
         sums[:, a] += sums[:, b]
         sizes[a] += sizes[b]
+        all_weak[a] &= all_weak[b]
         blocked[a, :] |= blocked[b, :]
         blocked[:, a] |= blocked[:, b]
         alive[b] = False

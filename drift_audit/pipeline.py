@@ -24,6 +24,9 @@ from drift_audit.shots import ShotDetector, thumbnail
 from drift_audit.track import Tracker
 from drift_audit.types import ClipResult, EmbedderInfo, Faces, Report, Shot, Track
 
+WEAK_QUALITY = 0.3
+"""A track whose best face scores below this (face_quality) is weak evidence."""
+
 ProgressHook = Callable[[str, int, int], None]
 """hook(stage, completed, total): called as work advances; total 0 means unknown."""
 
@@ -212,12 +215,13 @@ def embed_image(path: Path, models: Models) -> np.ndarray:
     return models.embedder.centroid(vectors)
 
 
-def audit(paths: list[Path], config: AuditConfig, hook: ProgressHook = _no_progress,
+def audit(paths: list[Path | InputError], config: AuditConfig, hook: ProgressHook = _no_progress,
           models: Models | None = None) -> Report:
     """Audit clips in story order.
 
     Args:
-        paths: the clips, in story order. Unreadable ones become `status: error` entries.
+        paths: the clips, in story order. Unreadable ones, and InputErrors found while
+            expanding the arguments, become `status: error` entries.
         config: the run's settings.
         hook: progress callback.
         models: detector and embedder to use (built from config when None).
@@ -235,6 +239,9 @@ def audit(paths: list[Path], config: AuditConfig, hook: ProgressHook = _no_progr
     results: list[ClipResult] = []
     seen: dict[Path, int] = {}
     for index, path in enumerate(paths, start=1):
+        if isinstance(path, InputError):
+            results.append(ClipResult(index, path.path, "error", str(path)))
+            continue
         key = path.resolve() if path.exists() else path
         if key in seen:
             results.append(ClipResult(index, str(path), "error",
@@ -244,10 +251,13 @@ def audit(paths: list[Path], config: AuditConfig, hook: ProgressHook = _no_progr
         hook(f"clip {index}", 0, 0)
         try:
             results.append(analyse_clip(index, path, config, models, hook))
-        except DriftAuditError as exc:
-            if not isinstance(exc, InputError):
-                raise
+        except InputError as exc:
             results.append(ClipResult(index, str(path), "error", str(exc)))
+        except (DriftAuditError, KeyboardInterrupt, MemoryError):
+            raise
+        except Exception as exc:  # a decoder bug on one clip must not lose the others
+            reason = f"could not be analysed ({type(exc).__name__}: {str(exc)[:200]})"
+            results.append(ClipResult(index, str(path), "error", f"{path}: {reason}"))
     ok = {r.index: r for r in results if r.status == "ok"}
     tracks = sorted((t for r in ok.values() for t in r.tracks),
                     key=lambda t: (t.clip, t.first_frame, float(t.faces.xyxy[0, 0])))
@@ -265,7 +275,9 @@ def audit(paths: list[Path], config: AuditConfig, hook: ProgressHook = _no_progr
             from drift_audit.cluster import cluster
 
             cents = np.stack([t.embedding_for(metric.centroid) for t in tracks])
-            labels = cluster(metric.similarity(cents, cents), _cannot_link(tracks), metric.threshold)
+            weak = np.array([float(t.crop_quality.max()) < WEAK_QUALITY for t in tracks])
+            labels = cluster(metric.similarity(cents, cents), _cannot_link(tracks), metric.threshold,
+                             weak, 2 * metric.uncertain_margin)
         characters = build_characters(tracks, labels, ok, metric, cast)
         found = findings(characters, tracks, ok, metric, cast)
         timings["cluster+drift"] = time.perf_counter() - tick

@@ -1,0 +1,1 @@
+"""Report renderers: terminal (rich) and JSON (with its schema)."""

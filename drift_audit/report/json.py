@@ -1,0 +1,132 @@
+"""The JSON report (schema_version 1): deterministic bytes, written atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from drift_audit import __version__
+from drift_audit.errors import OutputError
+from drift_audit.types import Report
+
+SCHEMA_VERSION = 1
+
+
+def _r(x: float) -> float:
+    return round(float(x), 4)
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    """The report as plain JSON types. Floats are rounded to 4 places; no timings,
+    so the same input gives the same bytes."""
+    clips = []
+    for c in report.clips:
+        info = c.info
+        fps = info.fps if info else 0.0
+        frames = c.frames_read if c.status == "ok" else (info.n_frames if info else 0)
+        clips.append({
+            "index": c.index,
+            "path": c.path,
+            "status": c.status,
+            "error": c.error,
+            "decoder": info.backend if info else None,
+            "decode_mode": c.decode_mode if info else None,
+            "fps": _r(fps),
+            "frames": frames,
+            "duration_s": _r(c.times[-1] + (1 / fps if fps else 0)) if c.times else 0.0,
+            "width": info.width if info else 0,
+            "height": info.height if info else 0,
+            "corrupt_frames": c.corrupt_frames,
+            "shots": [
+                {"index": s.index, "start_frame": s.start_frame, "end_frame": s.end_frame,
+                 "start_s": _r(s.start_s), "end_s": _r(s.end_s)}
+                for s in c.shots
+            ],
+            "glitch_frames": [g.frame for g in c.glitches],
+            "tracks": len(c.tracks),
+        })
+    characters = [
+        {
+            "id": ch.id,
+            "name": ch.name,
+            "appearances": [
+                {"clip": a.clip, "shot": a.shot, "start_s": _r(a.start_s), "end_s": _r(a.end_s),
+                 "faces": a.faces, "similarity": _r(a.similarity)}
+                for a in ch.appearances
+            ],
+            "clip_similarity": {str(k): _r(v) for k, v in sorted(ch.clip_similarity.items())},
+        }
+        for ch in report.characters
+    ]
+    findings = [
+        {"kind": f.kind, "severity": f.severity, "character": f.character, "clip": f.clip,
+         "frame": f.frame, "message": f.message}
+        for f in report.findings
+    ]
+    emb = report.embedder
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "drift-audit", "version": __version__},
+        "embedder": None if emb is None else {
+            "name": emb.name,
+            "weights_sha256": emb.weights_sha256,
+            "threshold": _r(emb.threshold),
+            "uncertain_margin": _r(emb.uncertain_margin),
+        },
+        "clips": clips,
+        "characters": characters,
+        "findings": findings,
+        "summary": {
+            "clips": len(report.clips),
+            "unreadable_clips": len(report.unreadable),
+            "characters": len(report.characters),
+            "findings": len(report.findings),
+            "fail_on": report.fail_on,
+            "verdict": "fail" if report.failed else "pass",
+        },
+    }
+
+
+def dumps(report: Report) -> str:
+    return json.dumps(to_dict(report), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def schema() -> dict[str, Any]:
+    """The JSON Schema that every report validates against (shipped in the package)."""
+    text = resources.files("drift_audit.report").joinpath("schema.json").read_text("utf-8")
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def check_writable(path: Path) -> None:
+    """Fail before any work when the report's folder cannot take a new file."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise OutputError(f"{path}: --json names a directory; give a file path")
+    if not folder.is_dir():
+        raise OutputError(f"{path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"{path}: folder {folder} is not writable")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder and a rename: readers see the
+    previous report or the new one, never half of one."""
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
