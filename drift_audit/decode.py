@@ -9,10 +9,10 @@ every container, and decoding is far cheaper than face detection anyway.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import stat
+import sys
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -28,32 +28,69 @@ from drift_audit.types import VideoInfo
 
 @dataclass(frozen=True)
 class DecodedFrame:
-    index: int
-    time_s: float
+    index: int  # the frame's true position in the stream, gaps included
+    time_s: float  # presentation time
     image: np.ndarray | None  # (H, W, 3) uint8 RGB, or None when not asked for
+    lost_before: int = 0  # frames the decoder could not deliver just before this one
 
 
-@contextlib.contextmanager
-def captured_native_stderr() -> Iterator[list[str]]:
-    """Silence what native libraries (FFmpeg, decord) write to fd 2, keeping the text.
+_DECODE_ERROR = re.compile(
+    r"error while decoding|concealing|corrupt|invalid nal|partial file|missing picture|"
+    r"left block unavailable|illegal|damaged",
+    re.IGNORECASE,
+)
 
-    Yields a list that holds the captured text once the block ends.
+
+class NativeStderr:
+    """While active, what native libraries (FFmpeg, decord) write to fd 2 goes to a
+    temporary file instead of the user's terminal; `take()` returns the new text.
+
+    Python-level output meant for the user is written to a duplicate of the
+    original fd 2 (see cli.py), so it is not affected.
     """
-    out: list[str] = []
-    try:
-        saved = os.dup(2)
-    except OSError:  # no fd 2 (embedded interpreters): nothing to silence
-        yield out
-        return
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), 2)
+
+    def __enter__(self) -> NativeStderr:
+        self._sink = tempfile.TemporaryFile()
+        self._pos = 0
         try:
-            yield out
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            sink.seek(0)
-            out.append(sink.read().decode("utf-8", "replace"))
+            self._saved: int | None = os.dup(2)
+        except OSError:  # no fd 2 (embedded interpreters): nothing to silence
+            self._saved = None
+            return self
+        sys.stderr.flush()
+        os.dup2(self._sink.fileno(), 2)
+        return self
+
+    def take(self) -> str:
+        size = os.fstat(self._sink.fileno()).st_size
+        if size == self._pos:
+            return ""
+        self._sink.seek(self._pos)
+        text = self._sink.read(size - self._pos).decode("utf-8", "replace")
+        self._pos = size
+        return text
+
+    def __exit__(self, *exc: object) -> None:
+        if self._saved is not None:
+            os.dup2(self._saved, 2)
+            os.close(self._saved)
+        self._sink.close()
+
+
+def _index_from_time(
+    previous: DecodedFrame | None, time_s: float, fps: float, errors_seen: bool
+) -> tuple[int, int]:
+    """(index, frames lost before it). Frames are counted in decode order; only after
+    the decoder has reported damage does a jump in presentation time count as lost
+    frames (a clean variable-frame-rate clip has such jumps by design)."""
+    if previous is None:
+        return 0, 0
+    index = previous.index + 1
+    if errors_seen and fps > 0:
+        gap = round((time_s - previous.time_s) * fps)
+        if gap > 1:
+            return previous.index + gap, gap - 1
+    return index, 0
 
 
 def check_readable(path: Path) -> None:
@@ -83,8 +120,10 @@ def check_readable(path: Path) -> None:
 
 
 def _reason(native_text: str, fallback: str) -> str:
-    """Turn FFmpeg / decord chatter into one short reason."""
+    """Turn FFmpeg / decord chatter (and exception text) into one short reason."""
     text = native_text.lower()
+    if "cannot find video stream" in text:
+        return "no video stream (or no decoder for its codec)"
     if "moov atom not found" in text:
         return "not a readable video: truncated or incomplete file (no moov atom)"
     if "video stream" in text or "no video" in text:
@@ -127,8 +166,8 @@ class DecordSource(FrameSource):
     def _open(self) -> VideoInfo:
         import decord
 
-        decord.logging.set_level(decord.logging.QUIET)
-        with captured_native_stderr() as native:
+        decord.logging.set_level(decord.logging.ERROR)  # FFmpeg errors reach NativeStderr
+        with NativeStderr() as native:
             try:
                 self._reader = decord.VideoReader(str(self.path), num_threads=0)
                 n = len(self._reader)
@@ -136,82 +175,99 @@ class DecordSource(FrameSource):
                 height, width = self._reader[0].shape[:2] if n else (0, 0)
                 self._reader.seek(0)
             except Exception as exc:
-                error: Exception | None = exc
+                error: str | None = f"{exc}\n{native.take()}"
             else:
                 error = None
         if error is not None:
-            raise InputError(str(self.path), _reason("".join(native), "not a readable video"))
+            raise InputError(str(self.path), _reason(error, "not a readable video"))
         if n == 0:
             raise InputError(str(self.path), "no video frames")
         return VideoInfo(str(self.path), fps, n, int(width), int(height), "", self.name)
 
     def frames(self, want: Callable[[int, float], bool]) -> Iterator[DecodedFrame]:
         reader = self._reader
-        n = self.info.n_frames
         fps = self.info.fps or 25.0
-        for index in range(n):
-            with captured_native_stderr():
+        previous: DecodedFrame | None = None
+        errors_seen = False
+        with NativeStderr() as native:
+            for position in range(self.info.n_frames):
                 try:
-                    stamp = reader.get_frame_timestamp(index)
-                    time_s = float(stamp[0])
+                    time_s = float(reader.get_frame_timestamp(position)[0])
                 except Exception:
-                    time_s = index / fps
+                    time_s = position / fps
                 try:
                     frame = reader.next()
                 except StopIteration:
                     return
                 except Exception:
-                    # decord cannot step past damaged data; the reader is done.
-                    return
-            image = frame.asnumpy() if want(index, time_s) else None
-            yield DecodedFrame(index, time_s, image)
+                    return  # decord cannot step past damaged data; the reader is done
+                errors_seen = errors_seen or bool(_DECODE_ERROR.search(native.take()))
+                index, lost = _index_from_time(previous, time_s, fps, errors_seen)
+                image = frame.asnumpy() if want(index, time_s) else None
+                previous = DecodedFrame(index, time_s, image, lost)
+                yield previous
 
 
 class OpenCVSource(FrameSource):
     name = "opencv"
 
     def _open(self) -> VideoInfo:
-        with captured_native_stderr() as native:
+        with NativeStderr() as native:
             cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
             ok = cap.isOpened()
             first_ok = False
             if ok:
                 first_ok, _ = cap.read()
-                cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
-        if not ok or not first_ok:
-            cap.release()
-            raise InputError(str(self.path), _reason("".join(native), "not a readable video"))
+            fourcc = int(cap.get(cv2.CAP_PROP_FOURCC)) if ok else 0
+            text = native.take()
         cap.release()
+        if not ok:
+            raise InputError(str(self.path), _reason(text, "not a readable video"))
+        if not first_ok:
+            codec = _fourcc(fourcc)
+            raise InputError(
+                str(self.path),
+                f"unsupported codec {codec}: no decoder for it in this build" if codec
+                else _reason(text, "no decodable frames"),
+            )
         # Re-open rather than trust a seek back to 0.
         self._cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
         fps = float(self._cap.get(cv2.CAP_PROP_FPS)) or 25.0
         n = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT))
         width = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH))
         height = int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
-        fourcc = int(self._cap.get(cv2.CAP_PROP_FOURCC))
-        codec = "".join(chr((fourcc >> (8 * i)) & 0xFF) for i in range(4)).strip("\0 ")
+        codec = _fourcc(int(self._cap.get(cv2.CAP_PROP_FOURCC)))
         return VideoInfo(str(self.path), fps, max(n, 1), width, height, codec, self.name)
 
     def frames(self, want: Callable[[int, float], bool]) -> Iterator[DecodedFrame]:
         cap = self._cap
         fps = self.info.fps
-        index = 0
-        while True:
-            with captured_native_stderr():
-                if not cap.grab():
-                    return
+        previous: DecodedFrame | None = None
+        errors_seen = False
+        with NativeStderr() as native:
+            while cap.grab():
                 pos_ms = cap.get(cv2.CAP_PROP_POS_MSEC)
-            time_s = pos_ms / 1000.0 if pos_ms >= 0 else index / fps
-            image = None
-            if want(index, time_s):
-                ok, bgr = cap.retrieve()
-                if ok:
-                    image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-            yield DecodedFrame(index, time_s, image)
-            index += 1
+                errors_seen = errors_seen or bool(_DECODE_ERROR.search(native.take()))
+                position = 0 if previous is None else previous.index + 1
+                time_s = pos_ms / 1000.0 if pos_ms >= 0 else position / fps
+                index, lost = _index_from_time(previous, time_s, fps, errors_seen)
+                image = None
+                if want(index, time_s):
+                    ok, bgr = cap.retrieve()
+                    if ok:
+                        image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+                previous = DecodedFrame(index, time_s, image, lost)
+                yield previous
 
     def close(self) -> None:
         self._cap.release()
+
+
+def _fourcc(code: int) -> str:
+    if code <= 0:
+        return ""
+    text = "".join(chr((code >> (8 * i)) & 0xFF) for i in range(4)).strip("\0 ")
+    return text.lower() if text.isprintable() else ""
 
 
 BACKENDS: dict[str, type[FrameSource]] = {"decord": DecordSource, "opencv": OpenCVSource}
@@ -231,11 +287,12 @@ def open_source(path: Path, decoder: str = "auto") -> FrameSource:
                 f"--decoder {decoder} is not available here (installed: {', '.join(BACKENDS)})"
             )
         return BACKENDS[decoder](path)
-    first_error: InputError | None = None
+    errors: list[InputError] = []
     for backend in BACKENDS.values():
         try:
             return backend(path)
         except InputError as exc:
-            first_error = first_error or exc
-    assert first_error is not None
-    raise first_error
+            errors.append(exc)
+    # The most specific reason wins: a named codec says more than "no video stream".
+    specific = [e for e in errors if e.reason.startswith("unsupported codec")]
+    raise (specific or errors)[0]

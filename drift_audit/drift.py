@@ -130,7 +130,19 @@ def findings(
     out.extend(_swaps(characters, tracks, clips, metric))
     out.extend(_missing_cast(characters, tracks, clips, metric, cast))
     for clip in sorted(clips):
-        for g in clips[clip].glitches:
+        c = clips[clip]
+        missing_end = max(0, c.frames_expected - (c.last_frame + 1))
+        if c.corrupt_frames or missing_end > max(2, 0.02 * c.frames_expected):
+            parts = []
+            if c.corrupt_frames:
+                parts.append(f"{c.corrupt_frames} frame(s) lost to corrupt data inside the stream")
+            if missing_end:
+                parts.append(f"{missing_end} frame(s) promised by the header missing at the end")
+            out.append(Finding(
+                "damaged_clip", "warn", None, clip,
+                f"clip {clip}: {'; '.join(parts)}; the {c.frames_read} readable frames were audited",
+            ))
+        for g in c.glitches:
             out.append(Finding(
                 "glitch_frame", "warn", None, clip,
                 f"clip {clip}: frame {g.frame} ({g.time_s:.2f} s) differs from both neighbours "

@@ -111,14 +111,16 @@ def analyse_clip(index: int, path: Path, config: AuditConfig, models: Models,
         total = source.info.n_frames
         for frame in source.frames(lambda i, t: True):
             assert frame.image is not None
-            detector.push(frame.time_s, thumbnail(frame.image))
-            result.times.append(frame.time_s)
+            detector.push(frame.time_s, thumbnail(frame.image), frame.index)
+            result.times[frame.index] = frame.time_s
+            result.corrupt_frames += frame.lost_before
             if frame.index % 64 == 0:
                 hook(f"clip {index}: shots", frame.index, total)
                 deadline.check()
         result.frames_read = len(result.times)
         if result.frames_read == 0:
             raise InputError(str(path), "no decodable frames")
+        result.frames_expected = max(source.info.n_frames, result.last_frame + 1)
         result.shots, result.glitches = detector.finish()
         result.timings["decode+shots"] = time.perf_counter() - tick
     finally:
@@ -152,9 +154,7 @@ def analyse_clip(index: int, path: Path, config: AuditConfig, models: Models,
 
 def _detect_and_track(result: ClipResult, frames: object, config: AuditConfig, models: Models,
                       hook: ProgressHook, deadline: _Deadline) -> list[Track]:
-    shot_of = np.zeros(result.frames_read, np.int64)
-    for shot in result.shots:
-        shot_of[shot.start_frame : shot.end_frame + 1] = shot.index
+    starts = np.array([s.start_frame for s in result.shots], np.int64)
     samples_in_shot: dict[int, int] = {}
     tracks: list[Track] = []
     tracker: Tracker | None = None
@@ -167,7 +167,7 @@ def _detect_and_track(result: ClipResult, frames: object, config: AuditConfig, m
         faces = models.detector.detect(np.stack([f.image for f in batch]),  # type: ignore[misc]
                                        np.array([f.index for f in batch]))
         for f in batch:
-            shot = int(shot_of[min(f.index, len(shot_of) - 1)])
+            shot = result.shots[int(np.searchsorted(starts, f.index, side="right")) - 1].index
             if tracker is None or tracker.shot != shot:
                 if tracker is not None:
                     tracks.extend(tracker.finish())
@@ -180,7 +180,7 @@ def _detect_and_track(result: ClipResult, frames: object, config: AuditConfig, m
         deadline.check()
 
     for frame in frames:  # type: ignore[attr-defined]
-        if frame.image is None or frame.index >= result.frames_read:
+        if frame.image is None or frame.index > result.last_frame:
             continue
         if batch and batch[0].image.shape != frame.image.shape:
             flush()

@@ -1,11 +1,18 @@
 """Shot boundaries from low-resolution frames, streamed: memory does not grow with
 the clip beyond a few floats per frame.
 
+Two detectors work side by side on 32x18 CIELAB thumbnails:
+- hard cuts: a large step between consecutive frames that stands out from the
+  steps around it (so fast motion, where every step is large, is not a cut), and
+  after which the picture does not come back: a change that reverts within
+  `min_shot_frames` is a glitch (flash, dropped-in block), reported, not a shot;
+- gradual transitions (dissolves): the mean picture of the WINDOW frames before
+  t differs from the mean of the WINDOW frames from t on by far more than usual
+  around t. Window means average motion away; a dissolve survives averaging.
+
 Why not PySceneDetect's ContentDetector: a one-frame flash produces two large
-frame differences, and its `min_scene_len` only suppresses the second, so the
-flash still splits the shot. Here a candidate cut is kept only if the picture
-does not come back within `min_shot_frames` frames; what comes back is a glitch.
-Dissolves are found on the difference across LONG_LAG frames.
+frame differences and `min_scene_len` only suppresses the second, so a flash
+still splits the shot; and its fixed threshold fires on fast motion.
 """
 
 from __future__ import annotations
@@ -18,11 +25,11 @@ import numpy as np
 from drift_audit.types import Glitch, Shot
 
 THUMB_SIZE = (32, 18)  # (w, h): enough to see a cut, too coarse to see noise
-LONG_LAG = 8  # frames: the lag over which dissolves are measured
-MAX_DISSOLVE = 45  # frames: a longer rise of the long-lag difference is motion, not a dissolve
-MONOTONE_RATIO = 0.85
-LOCAL_CONTRAST = 2.0  # a cut's step must be this many times the typical step around it
-_LAGS = (1, 2, 3, 4, LONG_LAG)
+LAGS = (1, 2, 3, 4)  # differences kept per frame: to the 1..4 frames before
+LOCAL_CONTRAST = 3.0  # a cut's step must be this many times the median step around it
+REVERT_RATIO = 0.35  # back within this fraction of the step: the change was a glitch
+WINDOW = 8  # frames averaged on each side for gradual transitions
+GRADUAL_CONTRAST = 1.7  # a dissolve's window difference vs the median one around it
 
 
 def thumbnail(image: np.ndarray) -> np.ndarray:
@@ -32,10 +39,11 @@ def thumbnail(image: np.ndarray) -> np.ndarray:
 
 
 class ShotDetector:
-    """Feed every frame's thumbnail in order with `push`, then call `finish`.
+    """Feed every decoded frame's thumbnail in order with `push`, then call `finish`.
 
     Args:
-        threshold: mean absolute CIELAB difference (8-bit units) that marks a cut.
+        threshold: mean absolute CIELAB difference (8-bit units) that a cut's step
+            must reach.
         min_shot_frames: a change that reverts within this many frames is a glitch;
             two cuts closer than this keep only the first.
     """
@@ -43,37 +51,49 @@ class ShotDetector:
     def __init__(self, threshold: float = 8.0, min_shot_frames: int = 3) -> None:
         self.threshold = threshold
         self.min_shot_frames = max(1, min_shot_frames)
-        self._recent: deque[np.ndarray] = deque(maxlen=LONG_LAG + 1)
+        self._recent: deque[np.ndarray] = deque(maxlen=2 * WINDOW)
         self._diffs: list[np.ndarray] = []  # per frame: difference to frame t - lag, per lag
+        self._window: list[float] = []  # per frame: window-mean difference centred on it
         self._times: list[float] = []
+        self._indices: list[int] = []
 
-    def push(self, time_s: float, thumb: np.ndarray) -> None:
-        row = np.full(len(_LAGS), np.nan, np.float32)
-        for k, lag in enumerate(_LAGS):
+    def push(self, time_s: float, thumb: np.ndarray, index: int | None = None) -> None:
+        """Add the next decoded frame. `index` is its true frame index when frames
+        were lost before it (default: one more than the previous frame's)."""
+        row = np.full(len(LAGS), np.nan, np.float32)
+        for k, lag in enumerate(LAGS):
             if len(self._recent) >= lag:
                 row[k] = float(np.abs(thumb - self._recent[-lag]).mean())
         self._recent.append(thumb)
+        if len(self._recent) == 2 * WINDOW:
+            frames = np.stack(self._recent)  # (2W, 18, 32, 3): frames t-W .. t+W-1
+            before, after = frames[:WINDOW].mean(axis=0), frames[WINDOW:].mean(axis=0)
+            self._window.append(float(np.abs(after - before).mean()))  # for t = n - W
         self._diffs.append(row)
         self._times.append(time_s)
+        previous = self._indices[-1] if self._indices else -1
+        self._indices.append(previous + 1 if index is None else index)
 
     def finish(self) -> tuple[list[Shot], list[Glitch]]:
-        """Returns the shots (covering every frame) and the glitch frames."""
+        """The shots (covering every frame, in order) and the glitch frames."""
         n = len(self._diffs)
         if n == 0:
             return [], []
-        diffs = np.vstack(self._diffs)  # (n, len(_LAGS)) float32, NaN where t < lag
+        diffs = np.vstack(self._diffs)  # (n, len(LAGS)) float32, NaN where t < lag
         cuts, glitches = self._hard_cuts(diffs)
-        cuts = sorted(set(cuts) | set(self._dissolves(diffs, cuts)))
+        cuts = sorted(set(cuts) | set(self._gradual(n, cuts)))
         kept: list[int] = []
         for cut in cuts:
-            if not kept and cut >= self.min_shot_frames or kept and cut - kept[-1] >= self.min_shot_frames:
+            previous = kept[-1] if kept else 0
+            if cut - previous >= self.min_shot_frames:
                 kept.append(cut)
-        bounds = [0, *kept, n]
+        bounds = [0, *kept, n]  # positions in decode order
+        ix = self._indices
         shots = [
-            Shot(i + 1, start, end - 1, self._times[start], self._end_time(end - 1))
+            Shot(i + 1, ix[start], ix[end - 1], self._times[start], self._end_time(end - 1))
             for i, (start, end) in enumerate(zip(bounds[:-1], bounds[1:], strict=True))
         ]
-        return shots, [Glitch(f, self._times[f]) for f in sorted(glitches)]
+        return shots, [Glitch(ix[f], self._times[f]) for f in sorted(glitches)]
 
     def _end_time(self, last: int) -> float:
         if last + 1 < len(self._times):
@@ -86,54 +106,40 @@ class ShotDetector:
         d1 = np.nan_to_num(diffs[:, 0])
         cuts: list[int] = []
         glitches: set[int] = set()
-        for t in np.flatnonzero(d1 >= self.threshold):
-            t = int(t)
-            if t in glitches:
+        reverts: set[int] = set()  # the step back out of a glitch is no cut either
+        for t in (int(t) for t in np.flatnonzero(d1 >= self.threshold)):
+            if t in glitches or t in reverts:
                 continue
             around = np.concatenate([d1[max(1, t - 10) : t], d1[t + 3 : t + 11]])
             if len(around) and d1[t] < LOCAL_CONTRAST * float(np.median(around)):
                 continue  # fast motion: every step is large
-            # Does frame t + j look like frame t - 1 again? Then t..t+j-1 was a glitch.
-            back = None
-            for j in range(1, min(self.min_shot_frames, len(_LAGS) - 1) + 1):
-                if t + j < n and diffs[t + j, j] < self.threshold / 2:
-                    back = j
-                    break
+            # Does frame t + j look like frame t - 1 again? Then t .. t+j-1 was a glitch.
+            back = next(
+                (j for j in range(1, min(self.min_shot_frames, len(LAGS) - 1) + 1)
+                 if t + j < n and diffs[t + j, j] < REVERT_RATIO * d1[t]),
+                None,
+            )
             if back is None:
                 cuts.append(t)
             else:
                 glitches.update(range(t, t + back))
+                reverts.add(t + back)
         return cuts, glitches
 
-    @staticmethod
-    def _is_monotone(diffs: np.ndarray, start: int, end: int) -> bool:
-        """A blend changes the picture in one direction, so the difference across
-        LONG_LAG frames nearly equals the sum of the steps; motion wanders, and
-        its steps add up to far more (measured: motion <= 0.66, a blend ~ 1)."""
-        d1 = np.nan_to_num(diffs[:, 0])
-        best = 0.0
-        for t in range(max(start, LONG_LAG), end + 1):
-            steps = float(d1[t - LONG_LAG + 1 : t + 1].sum())
-            best = max(best, float(diffs[t, -1]) / max(steps, 1e-6))
-        return best >= MONOTONE_RATIO
-
-    def _dissolves(self, diffs: np.ndarray, cuts: list[int]) -> list[int]:
-        """Centres of gradual transitions that no hard cut explains."""
-        long = np.nan_to_num(diffs[:, -1])
-        high = long >= self.threshold
-        found: list[int] = []
-        t = 0
-        n = len(long)
-        while t < n:
-            if not high[t]:
-                t += 1
-                continue
-            start = t
-            while t < n and high[t]:
-                t += 1
-            end = t - 1  # run of frames whose picture differs from LONG_LAG frames before
-            length = end - start + 1
-            near_cut = any(start - LONG_LAG <= c <= end + 1 for c in cuts)
-            if not near_cut and length <= MAX_DISSOLVE and self._is_monotone(diffs, start, end):
-                found.append(max(0, (start + end - LONG_LAG + 1) // 2 + 1))
+    def _gradual(self, n: int, cuts: list[int]) -> list[int]:
+        """Frames where a gradual transition is centred, away from any hard cut."""
+        if not self._window:
+            return []
+        score = np.zeros(n, np.float32)
+        score[WINDOW : WINDOW + len(self._window)] = self._window
+        found = []
+        for t in range(WINDOW, WINDOW + len(self._window)):
+            lo, hi = max(WINDOW, t - 3 * WINDOW), min(WINDOW + len(self._window), t + 3 * WINDOW + 1)
+            if (
+                score[t] >= 2 * self.threshold
+                and score[t] == score[max(0, t - WINDOW) : t + WINDOW + 1].max()
+                and score[t] >= GRADUAL_CONTRAST * float(np.median(score[lo:hi]))
+                and not any(abs(t - c) <= WINDOW for c in cuts)
+            ):
+                found.append(t)
         return found

@@ -164,20 +164,25 @@ class ClipResult:
     status: str = "ok"  # "ok" or "error"
     error: str | None = None
     info: VideoInfo | None = None
-    frames_read: int = 0
-    corrupt_frames: int = 0
+    frames_read: int = 0  # frames the decoder delivered
+    frames_expected: int = 0  # frames the container promised (or the last index + 1)
+    corrupt_frames: int = 0  # frames lost inside the stream (detected from timestamps)
     decode_mode: str = "sequential"
     shots: list[Shot] = field(default_factory=list)
     glitches: list[Glitch] = field(default_factory=list)
     tracks: list[Track] = field(default_factory=list)
-    times: list[float] = field(default_factory=list)  # presentation time of every frame read
+    times: dict[int, float] = field(default_factory=dict)  # frame index -> presentation time
     timings: dict[str, float] = field(default_factory=dict)
 
     def time_of(self, frame: int) -> float:
-        if 0 <= frame < len(self.times):
+        if frame in self.times:
             return self.times[frame]
         fps = self.info.fps if self.info else 0.0
         return frame / fps if fps else 0.0
+
+    @property
+    def last_frame(self) -> int:
+        return max(self.times) if self.times else -1
 
 
 @dataclass(frozen=True)

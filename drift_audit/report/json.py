@@ -27,7 +27,7 @@ def to_dict(report: Report) -> dict[str, Any]:
     for c in report.clips:
         info = c.info
         fps = info.fps if info else 0.0
-        frames = c.frames_read if c.status == "ok" else (info.n_frames if info else 0)
+        frames = c.last_frame + 1 if c.status == "ok" else (info.n_frames if info else 0)
         clips.append({
             "index": c.index,
             "path": c.path,
@@ -37,7 +37,9 @@ def to_dict(report: Report) -> dict[str, Any]:
             "decode_mode": c.decode_mode if info else None,
             "fps": _r(fps),
             "frames": frames,
-            "duration_s": _r(c.times[-1] + (1 / fps if fps else 0)) if c.times else 0.0,
+            "duration_s": _r(c.time_of(c.last_frame) + (1 / fps if fps else 0)) if c.times else 0.0,
+            "frames_decoded": c.frames_read,
+            "frames_expected": c.frames_expected,
             "width": info.width if info else 0,
             "height": info.height if info else 0,
             "corrupt_frames": c.corrupt_frames,
