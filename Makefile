@@ -2,7 +2,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test test-fast fixtures lint bench clean
+.PHONY: install test test-fast fixtures lint bench calibrate clean
 
 install: $(BIN)/drift-audit
 
@@ -25,3 +25,6 @@ lint: install
 
 clean:
 	rm -rf fixtures/generated .pytest_cache
+
+calibrate: install
+	$(BIN)/python scripts/calibrate.py --embedder dlib
