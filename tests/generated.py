@@ -1,0 +1,32 @@
+"""Where the synthetic fixtures and the clips built from ../shared/media live."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+GENERATED = REPO / "fixtures" / "generated"
+MEDIA = REPO.parent / "shared" / "media"
+
+needs_media = pytest.mark.skipif(
+    not MEDIA.is_dir(), reason=f"{MEDIA} is absent (real faces are not in the repository)"
+)
+
+
+def generated_dir(factory: pytest.TempPathFactory) -> Path:
+    """fixtures/generated when `make fixtures` built it, else a fresh build in a temp dir."""
+    if (GENERATED / "manifest.json").is_file():
+        return GENERATED
+    from scripts.make_fixtures import make_fixtures
+
+    out = factory.mktemp("fixtures")
+    make_fixtures(out, log=False)
+    return out
+
+
+def manifest(directory: Path) -> dict[str, Any]:
+    return json.loads((directory / "manifest.json").read_text())["files"]  # type: ignore[no-any-return]

@@ -1,0 +1,119 @@
+"""Every backend hands on exactly the frame whose index and time it carries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drift_audit.decode import BACKENDS, open_source
+from drift_audit.errors import InputError
+from tests.generated import generated_dir, manifest
+from tests.stamps import read_stamp, read_stamp_any_rotation
+
+STAMPED = [
+    "stamped_h264.mp4", "stamped_h264.mov", "stamped_h264.mkv", "stamped_vp9.webm",
+    "stamped_mpeg4.avi", "stamped_hevc.mp4", "stamped_vfr.mkv", "stamped_rotated.mp4",
+]
+
+
+@pytest.fixture(scope="module")
+def fixtures(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generated_dir(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def truth(fixtures: Path) -> dict[str, Any]:
+    return manifest(fixtures)
+
+
+def _stamp(image: Any, entry: dict[str, Any]) -> int | None:
+    if entry.get("rotation_ccw_deg"):
+        return read_stamp_any_rotation(image)[0]
+    return read_stamp(image)
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+@pytest.mark.parametrize("name", STAMPED)
+@pytest.mark.parametrize("stride", [1, 7])
+def test_sampled_frames_carry_their_true_index(
+    fixtures: Path, truth: dict[str, Any], backend: str, name: str, stride: int
+) -> None:
+    entry = truth[name]
+    source = open_source(fixtures / name, backend)
+    seen = []
+    for frame in source.frames(lambda i, t: i % stride == 0):
+        if frame.image is not None:
+            seen.append((frame.index, _stamp(frame.image, entry)))
+    source.close()
+    assert len(seen) == len(range(0, entry["n_frames"], stride))
+    assert [stamp for _, stamp in seen] == [index for index, _ in seen]
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+def test_vfr_times_are_presentation_times(fixtures: Path, truth: dict[str, Any], backend: str) -> None:
+    pts = truth["stamped_vfr.mkv"]["pts_s"]
+    source = open_source(fixtures / "stamped_vfr.mkv", backend)
+    times = [(f.index, f.time_s) for f in source.frames(lambda i, t: False)]
+    assert [i for i, _ in times] == list(range(len(pts)))
+    assert max(abs(t - pts[i]) for i, t in times) < 0.002
+
+
+def test_rotated_clip_comes_out_as_displayed_on_every_backend(fixtures: Path) -> None:
+    turns = set()
+    for backend in BACKENDS:
+        source = open_source(fixtures / "stamped_rotated.mp4", backend)
+        frame = next(iter(source.frames(lambda i, t: True)))
+        assert frame.image is not None
+        assert frame.image.shape[:2] == (320, 240)  # portrait: the display matrix was applied
+        index, turn = read_stamp_any_rotation(frame.image)
+        assert index == 0
+        turns.add(turn)
+    assert len(turns) == 1 and turns != {0}
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+def test_frames_lost_to_corruption_keep_later_indices_true(
+    fixtures: Path, truth: dict[str, Any], backend: str
+) -> None:
+    source = open_source(fixtures / "corrupt_middle.mkv", backend)
+    frames = list(source.frames(lambda i, t: True))
+    lost = sum(f.lost_before for f in frames)
+    assert lost > 0
+    assert len(frames) + lost == truth["corrupt_middle.mkv"]["n_frames"]
+    for f in frames:
+        stamp = read_stamp(f.image)
+        assert stamp is None or stamp == f.index or stamp == f.index - 1  # concealed repeats
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("empty.mp4", "empty file (0 bytes)"),
+        ("text.mp4", "not a video file (it holds plain text)"),
+        ("audio_only.m4a", "no video stream"),
+        ("truncated.mp4", "not a readable video"),
+        ("corrupt_header.mp4", "not a readable video"),
+        ("stamped_av1.mkv", "unsupported codec av01"),
+    ],
+)
+def test_unreadable_files_get_a_plain_reason(fixtures: Path, name: str, reason: str) -> None:
+    with pytest.raises(InputError) as caught:
+        open_source(fixtures / name)
+    assert caught.value.path == str(fixtures / name)
+    assert reason in caught.value.reason
+    assert "\n" not in str(caught.value)
+
+
+def test_missing_directory_and_unreadable_paths(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        open_source(tmp_path / "nope.mp4")
+    with pytest.raises(InputError, match="is a directory"):
+        open_source(tmp_path)
+
+
+def test_one_frame_clip(fixtures: Path) -> None:
+    source = open_source(fixtures / "one_frame.mp4")
+    frames = list(source.frames(lambda i, t: True))
+    assert [f.index for f in frames] == [0]
