@@ -1,0 +1,87 @@
+"""The real pipeline on real faces: clips built from ../shared/media's photos, and its
+real multi-shot clip. Skipped, with a reason, when ../shared/media is absent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drift_audit.cli import main
+from tests.generated import MEDIA, needs_media
+
+pytestmark = [needs_media, pytest.mark.slow, pytest.mark.media]
+
+HAMILTON = MEDIA / "clips" / "hamilton_short.mp4"
+MIRANDA = MEDIA / "faces" / "lin_manuel_miranda" / "lmm1.png"
+
+
+@pytest.fixture(scope="module")
+def clip_sets(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from scripts.media_clips import CLIP_SETS, build_set
+
+    out = tmp_path_factory.mktemp("media_clips")
+    for name in CLIP_SETS:
+        build_set(name, out)
+    return out
+
+
+def audit(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any], str]:
+    with pytest.raises(SystemExit) as caught:
+        main([*args, "--json", "-", "-q"])
+    out, err = capsys.readouterr()
+    return int(caught.value.code or 0), json.loads(out), err
+
+
+def test_consistent_character_passes(clip_sets: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, report, err = audit([str(clip_sets / "consistent")], capsys)
+    assert code == 0, err
+    assert len(report["characters"]) == 1
+    c1 = report["characters"][0]
+    assert c1["id"] == "C1"
+    assert sorted(c1["clip_similarity"]) == ["1", "2", "3"]
+    assert all(v >= report["embedder"]["threshold"] for v in c1["clip_similarity"].values())
+    assert not [f for f in report["findings"] if f["severity"] == "fail"]
+
+
+def test_swapped_character_fails_on_the_swapped_clip(
+    clip_sets: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, report, _ = audit([str(clip_sets / "swap")], capsys)
+    assert code == 1
+    fails = [f for f in report["findings"] if f["severity"] == "fail"]
+    assert fails
+    assert {f["clip"] for f in fails} == {3}
+    assert {f["kind"] for f in fails} <= {"identity_swap", "identity_drift"}
+    assert report["summary"]["verdict"] == "fail"
+
+
+def test_cast_names_the_character_and_flags_the_swap(
+    clip_sets: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ref = MEDIA / "faces" / "obama" / "obama3.jpg"
+    code, report, _ = audit([str(clip_sets / "swap"), "--cast", f"obama={ref}"], capsys)
+    assert code == 1
+    named = [c for c in report["characters"] if c["name"] == "obama"]
+    assert len(named) == 1 and sorted(named[0]["clip_similarity"]) == ["1", "2"]
+    assert any(f["kind"] == "missing_character" and f["clip"] == 3 for f in report["findings"])
+
+
+def test_hamilton_shots_and_cast_match(capsys: pytest.CaptureFixture[str]) -> None:
+    code, report, err = audit([str(HAMILTON), "--cast", f"miranda={MIRANDA}"], capsys)
+    assert code in (0, 1), err
+    shots = report["clips"][0]["shots"]
+    assert len(shots) == 4
+    starts = [s["start_frame"] for s in shots]
+    assert starts[0] == 0
+    assert abs(starts[1] - 20) <= 5  # dissolve over ~20-25
+    assert abs(starts[2] - 82) <= 1
+    assert abs(starts[3] - 211) <= 1
+    assert shots[-1]["end_frame"] == 274
+    miranda = [c for c in report["characters"] if c["name"] == "miranda"]
+    assert len(miranda) == 1
+    assert 3 in {a["shot"] for a in miranda[0]["appearances"]}
+    shot3 = [a for a in miranda[0]["appearances"] if a["shot"] == 3][0]
+    assert shot3["similarity"] >= report["embedder"]["threshold"]
