@@ -13,6 +13,9 @@ from scipy.optimize import linear_sum_assignment
 
 from drift_audit.types import Appearance, Character, ClipResult, Finding, Track
 
+WEAK_EVIDENCE = 0.3
+"""A clip whose best face of a character scores below this quality is thin evidence."""
+
 Similarity = Callable[[np.ndarray, np.ndarray], np.ndarray]
 Centroid = Callable[[np.ndarray], np.ndarray]
 
@@ -30,6 +33,20 @@ class Metric:
         return float(self.similarity(a[None], b[None])[0, 0])
 
 
+def clip_verdict(similarity: float, evidence: float, threshold: float, margin: float) -> str:
+    """"same", "uncertain" or "different".
+
+    Below the threshold is "different" only with good evidence: on thin evidence
+    (small, profile, blurred faces embed poorly) it is "uncertain". Within the
+    margin above the threshold is "uncertain" too.
+    """
+    if similarity < threshold:
+        return "uncertain" if evidence < WEAK_EVIDENCE else "different"
+    if similarity < threshold + margin:
+        return "uncertain"
+    return "same"
+
+
 def _centroid_of(tracks: list[Track], metric: Metric) -> np.ndarray:
     return metric.centroid(np.concatenate([t.embeddings for t in tracks]))
 
@@ -40,6 +57,7 @@ def build_characters(
     clips: dict[int, ClipResult],
     metric: Metric,
     cast: dict[str, np.ndarray],
+    cast_images: dict[str, np.ndarray] | None = None,
 ) -> list[Character]:
     """Characters C1.. in order of first appearance, named after matching cast members,
     with their appearances and per-clip similarity to their anchor.
@@ -49,38 +67,128 @@ def build_characters(
         labels: (len(tracks),) cluster label of each track.
         clips: the readable clips by index.
         cast: name -> reference embedding.
+        cast_images: name -> reference face crop, for the visual reports.
     """
     groups: dict[int, list[int]] = {}
     for i, label in enumerate(labels):
         groups.setdefault(int(label), []).append(i)
     ordered = sorted(groups.values(), key=lambda ids: (tracks[ids[0]].clip, tracks[ids[0]].first_frame))
-    characters = [Character(f"C{k + 1}", None, ids, np.zeros(0, np.float32)) for k, ids in enumerate(ordered)]
+    characters = [
+        Character(f"C{k + 1}", None, ids, np.zeros(0, np.float32)) for k, ids in enumerate(ordered)
+    ]
     _name_from_cast(characters, tracks, metric, cast)
     for ch in characters:
-        first_clip = tracks[ch.track_ids[0]].clip
-        if ch.name is not None:
-            ch.anchor = cast[ch.name]
-        else:
-            ch.anchor = _centroid_of([tracks[i] for i in ch.track_ids if tracks[i].clip == first_clip], metric)
-        by_shot: dict[tuple[int, int], list[Track]] = {}
-        for i in ch.track_ids:
-            by_shot.setdefault((tracks[i].clip, tracks[i].shot), []).append(tracks[i])
-        for (clip, shot), shot_tracks in sorted(by_shot.items()):
-            result = clips[clip]
-            ch.appearances.append(
-                Appearance(
-                    clip=clip,
-                    shot=shot,
-                    start_s=result.time_of(min(t.first_frame for t in shot_tracks)),
-                    end_s=result.time_of(max(t.last_frame for t in shot_tracks)),
-                    faces=sum(len(t.faces) for t in shot_tracks),
-                    similarity=metric.sim(_centroid_of(shot_tracks, metric), ch.anchor),
-                )
-            )
-        for clip in sorted({tracks[i].clip for i in ch.track_ids}):
-            in_clip = [tracks[i] for i in ch.track_ids if tracks[i].clip == clip]
-            ch.clip_similarity[clip] = metric.sim(_centroid_of(in_clip, metric), ch.anchor)
+        _measure(ch, tracks, clips, metric, cast, cast_images or {})
     return characters
+
+
+def _measure(
+    ch: Character,
+    tracks: list[Track],
+    clips: dict[int, ClipResult],
+    metric: Metric,
+    cast: dict[str, np.ndarray],
+    cast_images: dict[str, np.ndarray],
+) -> None:
+    mine = [tracks[i] for i in ch.track_ids]
+    by_clip: dict[int, list[Track]] = {}
+    for t in mine:
+        by_clip.setdefault(t.clip, []).append(t)
+    first_clip = min(by_clip)
+    if ch.name is not None:
+        ch.anchor = cast[ch.name]
+        ch.anchor_image = cast_images.get(ch.name)
+    else:
+        ch.anchor = _centroid_of(by_clip[first_clip], metric)
+    by_shot: dict[tuple[int, int], list[Track]] = {}
+    for t in mine:
+        by_shot.setdefault((t.clip, t.shot), []).append(t)
+    for (clip, shot), shot_tracks in sorted(by_shot.items()):
+        result = clips[clip]
+        ch.appearances.append(
+            Appearance(
+                clip=clip,
+                shot=shot,
+                start_s=result.time_of(min(t.first_frame for t in shot_tracks)),
+                end_s=result.time_of(max(t.last_frame for t in shot_tracks)),
+                faces=sum(len(t.faces) for t in shot_tracks),
+                similarity=metric.sim(_centroid_of(shot_tracks, metric), ch.anchor),
+            )
+        )
+    previous: np.ndarray | None = None
+    for clip in sorted(by_clip):
+        in_clip = by_clip[clip]
+        centre = _centroid_of(in_clip, metric)
+        ch.clip_similarity[clip] = metric.sim(centre, ch.anchor)
+        if previous is not None:
+            ch.previous_similarity[clip] = metric.sim(centre, previous)
+        previous = centre
+        per_face = metric.similarity(np.concatenate([t.embeddings for t in in_clip]), ch.anchor[None])
+        ch.spread[clip] = float(per_face.max() - per_face.min())
+        ch.faces[clip] = sum(len(t.faces) for t in in_clip)
+        best = max(in_clip, key=lambda t: float(t.crop_quality[0]))
+        ch.evidence[clip] = float(best.crop_quality[0])
+        ch.thumbnails[clip] = best.crops.images[0]
+    if ch.anchor_image is None:
+        ch.anchor_image = ch.thumbnails[first_clip]
+    below = [c for c, sim in sorted(ch.clip_similarity.items()) if sim < metric.threshold]
+    ch.coherence_horizon = below[0] if below else None
+    ch.drift_slope = _slope(ch.clip_similarity)
+
+
+def _slope(values: dict[int, float]) -> float:
+    """Least-squares change of similarity per clip; 0 with fewer than two clips."""
+    if len(values) < 2:
+        return 0.0
+    x = np.array(sorted(values), np.float64)
+    y = np.array([values[k] for k in sorted(values)], np.float64)
+    return float(np.polyfit(x, y, 1)[0])
+
+
+def link_generations(
+    tracks: list[Track], labels: np.ndarray, metric: Metric
+) -> np.ndarray:
+    """Join a character that ends in clip k-1 to one that starts in clip k when the two
+    look alike across that one step (similarity >= threshold).
+
+    Clustering compares every face with every other, so a face that changes a little
+    in each generation splits into several characters once the ends no longer match.
+    Linking adjacent generations puts the chain back together; the cumulative fall is
+    then measured against the anchor (identity_drift, coherence_horizon). A swap
+    (a different person in one step) does not link and stays an identity_swap.
+
+    Returns:
+        (len(tracks),) int64 labels, renumbered by first track.
+    """
+    labels = labels.copy()
+    changed = True
+    while changed:
+        changed = False
+        groups: dict[int, list[int]] = {}
+        for i, label in enumerate(labels):
+            groups.setdefault(int(label), []).append(i)
+        span = {g: (min(tracks[i].clip for i in ids), max(tracks[i].clip for i in ids))
+                for g, ids in groups.items()}
+        candidates = []
+        for a, (_, a_last) in span.items():
+            for b, (b_first, _) in span.items():
+                if a == b or b_first != a_last + 1:
+                    continue
+                end = [tracks[i] for i in groups[a] if tracks[i].clip == a_last]
+                start = [tracks[i] for i in groups[b] if tracks[i].clip == b_first]
+                sim = metric.sim(_centroid_of(end, metric), _centroid_of(start, metric))
+                if sim >= metric.threshold:
+                    candidates.append((-sim, a, b))
+        used: set[int] = set()
+        for _, a, b in sorted(candidates):
+            if a in used or b in used:
+                continue
+            # b's rivals in clip b_first may also want a; best similarity wins, one link each.
+            labels[labels == b] = a
+            used.update((a, b))
+            changed = True
+    order: dict[int, int] = {}
+    return np.array([order.setdefault(int(x), len(order)) for x in labels], np.int64)
 
 
 def _name_from_cast(
@@ -111,21 +219,27 @@ def findings(
     for ch in characters:
         label = ch.id if ch.name is None else f"{ch.id} ({ch.name})"
         anchor_clip = None if ch.name else min(ch.clip_similarity)
+        anchor = "cast reference" if ch.name else f"first appearance in clip {anchor_clip}"
         for clip, sim in sorted(ch.clip_similarity.items()):
             if clip == anchor_clip:
                 continue
-            anchor = "cast reference" if ch.name else f"first appearance in clip {anchor_clip}"
-            if sim < metric.threshold:
+            verdict = clip_verdict(sim, ch.evidence.get(clip, 1.0), metric.threshold,
+                                   metric.uncertain_margin)
+            thin = ch.evidence.get(clip, 1.0) < WEAK_EVIDENCE
+            why = (f"; evidence is thin (best face quality {ch.evidence[clip]:.2f}: small, "
+                   "profile, blurred or occluded faces)" if thin else "")
+            if verdict == "different":
                 out.append(Finding(
                     "identity_drift", "fail", ch.id, clip,
                     f"{label} clip {clip}: similarity {sim:.2f} to its {anchor} is below "
                     f"the threshold {metric.threshold:.2f}",
                 ))
-            elif sim < metric.threshold + metric.uncertain_margin:
+            elif verdict == "uncertain":
+                where = "below" if sim < metric.threshold else "barely above"
                 out.append(Finding(
                     "uncertain_identity", "warn", ch.id, clip,
-                    f"{label} clip {clip}: similarity {sim:.2f} to its {anchor} is barely above "
-                    f"the threshold {metric.threshold:.2f}",
+                    f"{label} clip {clip}: similarity {sim:.2f} to its {anchor} is {where} "
+                    f"the threshold {metric.threshold:.2f}{why}",
                 ))
     out.extend(_swaps(characters, tracks, clips, metric))
     out.extend(_missing_cast(characters, tracks, clips, metric, cast))

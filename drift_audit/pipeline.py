@@ -17,15 +17,19 @@ import numpy as np
 from drift_audit.config import AuditConfig
 from drift_audit.decode import DecodedFrame, open_source
 from drift_audit.detect import Detector, crop_faces, face_quality
-from drift_audit.drift import Metric, build_characters, findings
+from drift_audit.drift import (
+    WEAK_EVIDENCE,
+    Metric,
+    build_characters,
+    findings,
+    link_generations,
+)
 from drift_audit.embed import Embedder
 from drift_audit.errors import DriftAuditError, InputError
 from drift_audit.shots import ShotDetector, thumbnail
 from drift_audit.track import Tracker
 from drift_audit.types import ClipResult, EmbedderInfo, Faces, Report, Shot, Track
 
-WEAK_QUALITY = 0.3
-"""A track whose best face scores below this (face_quality) is weak evidence."""
 
 ProgressHook = Callable[[str, int, int], None]
 """hook(stage, completed, total): called as work advances; total 0 means unknown."""
@@ -194,8 +198,8 @@ def _detect_and_track(result: ClipResult, frames: object, config: AuditConfig, m
     return [t for t in tracks if len(t.faces) >= 2 or samples_in_shot.get(t.shot, 0) <= 2]
 
 
-def embed_image(path: Path, models: Models) -> np.ndarray:
-    """The embedding of the largest face in an image file (a cast reference).
+def embed_image(path: Path, models: Models) -> tuple[np.ndarray, np.ndarray]:
+    """The embedding and the face crop of the largest face in an image (a cast reference).
 
     Raises:
         InputError: the image cannot be read or holds no face.
@@ -211,8 +215,8 @@ def embed_image(path: Path, models: Models) -> np.ndarray:
     if len(faces) == 0:
         raise InputError(str(path), "no face found in the reference image")
     largest = faces.select(np.array([int(np.argmax(faces.size))]))
-    vectors = models.embedder.embed(crop_faces(rgb, largest))
-    return models.embedder.centroid(vectors)
+    crops = crop_faces(rgb, largest)
+    return models.embedder.centroid(models.embedder.embed(crops)), crops.images[0]
 
 
 def audit(paths: list[Path | InputError], config: AuditConfig, hook: ProgressHook = _no_progress,
@@ -231,9 +235,10 @@ def audit(paths: list[Path | InputError], config: AuditConfig, hook: ProgressHoo
     models = models or Models(config)
     timings: dict[str, float] = {}
     cast: dict[str, np.ndarray] = {}
+    cast_images: dict[str, np.ndarray] = {}
     tick = time.perf_counter()
     for member in config.cast:
-        cast[member.name] = embed_image(member.image, models)
+        cast[member.name], cast_images[member.name] = embed_image(member.image, models)
     timings["cast"] = time.perf_counter() - tick
 
     results: list[ClipResult] = []
@@ -275,10 +280,11 @@ def audit(paths: list[Path | InputError], config: AuditConfig, hook: ProgressHoo
             from drift_audit.cluster import cluster
 
             cents = np.stack([t.embedding_for(metric.centroid) for t in tracks])
-            weak = np.array([float(t.crop_quality.max()) < WEAK_QUALITY for t in tracks])
+            weak = np.array([float(t.crop_quality.max()) < WEAK_EVIDENCE for t in tracks])
             labels = cluster(metric.similarity(cents, cents), _cannot_link(tracks), metric.threshold,
                              weak, 2 * metric.uncertain_margin)
-        characters = build_characters(tracks, labels, ok, metric, cast)
+            labels = link_generations(tracks, labels, metric)
+        characters = build_characters(tracks, labels, ok, metric, cast, cast_images)
         found = findings(characters, tracks, ok, metric, cast)
         timings["cluster+drift"] = time.perf_counter() - tick
     for r in results:

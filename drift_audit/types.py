@@ -204,9 +204,17 @@ class Character:
     id: str
     name: str | None
     track_ids: list[int]  # indices into the pipeline's flat track list
-    anchor: np.ndarray  # (d,) float32, L2-normalised: first appearance or cast reference
+    anchor: np.ndarray  # (d,): first appearance or cast reference, in the embedder's space
     appearances: list[Appearance] = field(default_factory=list)
-    clip_similarity: dict[int, float] = field(default_factory=dict)
+    clip_similarity: dict[int, float] = field(default_factory=dict)  # clip -> to the anchor
+    previous_similarity: dict[int, float] = field(default_factory=dict)  # clip -> to the clip before
+    spread: dict[int, float] = field(default_factory=dict)  # clip -> max - min face similarity
+    faces: dict[int, int] = field(default_factory=dict)  # clip -> faces detected
+    evidence: dict[int, float] = field(default_factory=dict)  # clip -> best face quality 0..1
+    coherence_horizon: int | None = None  # first clip that no longer matches the anchor
+    drift_slope: float = 0.0  # similarity change per clip (least squares over its clips)
+    thumbnails: dict[int, np.ndarray] = field(default_factory=dict)  # clip -> best face crop
+    anchor_image: np.ndarray | None = None  # (CROP_SIZE, CROP_SIZE, 3) uint8: anchor face
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ def main() -> None:
     photos: list[tuple[str, str, np.ndarray]] = []
     for path in sorted((MEDIA / "faces").glob("*/*")):
         try:
-            photos.append((path.parent.name, path.name, embed_image(path, models)))
+            photos.append((path.parent.name, path.name, embed_image(path, models)[0]))
         except DriftAuditError as exc:
             print(f"skipped {exc}")
     same, diff = [], []
@@ -70,7 +70,7 @@ def main() -> None:
 
     clip = MEDIA / "clips" / "hamilton_short.mp4"
     refs = {"miranda": "faces/lin_manuel_miranda/lmm1.png", "obama": "faces/obama/obama1.jpg"}
-    ref_vecs = {k: embed_image(MEDIA / v, models) for k, v in refs.items()}
+    ref_vecs = {k: embed_image(MEDIA / v, models)[0] for k, v in refs.items()}
     result = analyse_clip(1, clip, config, models)
     print(f"{clip.name}: shots {[(sh.start_frame, sh.end_frame) for sh in result.shots]}")
     for track in result.tracks:

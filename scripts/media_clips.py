@@ -105,6 +105,46 @@ def build_set(name: str, outdir: Path, media: Path = MEDIA, size: tuple[int, int
     return clips
 
 
+def _landmarks(rgb: np.ndarray) -> np.ndarray:
+    """(5, 2) MTCNN landmarks of the largest face in an image."""
+    from drift_audit.detect import MTCNNDetector
+
+    faces = MTCNNDetector(min_face_px=20).detect(rgb[None], np.zeros(1, np.int64))
+    if len(faces) == 0:
+        raise ValueError("no face found")
+    return faces.landmarks[int(np.argmax(faces.size))]
+
+
+def morph_frames(a_photo: Path, b_photo: Path, generations: int) -> list[np.ndarray]:
+    """Aligned cross-dissolves from person A (generation 1) to person B (the last).
+
+    B is warped onto A with the similarity transform that maps its eyes, nose and
+    mouth corners onto A's; generation g blends them with weight (g - 1) / (n - 1).
+    """
+    a = cv2.cvtColor(cv2.imread(str(a_photo), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    b = cv2.cvtColor(cv2.imread(str(b_photo), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
+    matrix, _ = cv2.estimateAffinePartial2D(_landmarks(b), _landmarks(a))
+    b_on_a = cv2.warpAffine(b, matrix, (a.shape[1], a.shape[0]), borderMode=cv2.BORDER_REFLECT)
+    out = []
+    for g in range(generations):
+        alpha = g / (generations - 1)
+        out.append(cv2.addWeighted(a, 1 - alpha, b_on_a, alpha, 0.0))
+    return out
+
+
+def build_morph(outdir: Path, a_photo: Path, b_photo: Path, generations: int = 7,
+                seconds: float = 1.6, size: tuple[int, int] = (640, 360), fps: int = 25) -> list[Path]:
+    """One clip per generation of the morph, in story order (gen1.mp4 .. genN.mp4)."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    clips = []
+    for g, image in enumerate(morph_frames(a_photo, b_photo, generations), start=1):
+        still = outdir / f".gen{g}.png"
+        cv2.imwrite(str(still), cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+        clips.append(build_clip(outdir / f"gen{g}.mp4", [(still, seconds)], size, fps))
+        still.unlink()
+    return clips
+
+
 def main() -> None:
     if len(sys.argv) != 2:
         sys.exit(__doc__)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from drift_audit import __version__
+from drift_audit.drift import clip_verdict
 from drift_audit.errors import OutputError
 from drift_audit.types import Report
 
@@ -23,6 +24,7 @@ def _r(x: float) -> float:
 def to_dict(report: Report) -> dict[str, Any]:
     """The report as plain JSON types. Floats are rounded to 4 places; no timings,
     so the same input gives the same bytes."""
+    emb = report.embedder
     clips = []
     for c in report.clips:
         info = c.info
@@ -61,6 +63,18 @@ def to_dict(report: Report) -> dict[str, Any]:
                 for a in ch.appearances
             ],
             "clip_similarity": {str(k): _r(v) for k, v in sorted(ch.clip_similarity.items())},
+            "clips": [
+                {"clip": k, "similarity": _r(v),
+                 "previous_similarity": (_r(ch.previous_similarity[k])
+                                         if k in ch.previous_similarity else None),
+                 "spread": _r(ch.spread.get(k, 0.0)), "faces": ch.faces.get(k, 0),
+                 "evidence": _r(ch.evidence.get(k, 0.0)),
+                 "verdict": None if emb is None else clip_verdict(
+                     v, ch.evidence.get(k, 1.0), emb.threshold, emb.uncertain_margin)}
+                for k, v in sorted(ch.clip_similarity.items())
+            ],
+            "coherence_horizon": ch.coherence_horizon,
+            "drift_slope": _r(ch.drift_slope),
         }
         for ch in report.characters
     ]
@@ -69,7 +83,6 @@ def to_dict(report: Report) -> dict[str, Any]:
          "frame": f.frame, "message": f.message}
         for f in report.findings
     ]
-    emb = report.embedder
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "drift-audit", "version": __version__},
