@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from drift_audit.cli import main
@@ -85,3 +86,38 @@ def test_hamilton_shots_and_cast_match(capsys: pytest.CaptureFixture[str]) -> No
     assert 3 in {a["shot"] for a in miranda[0]["appearances"]}
     shot3 = [a for a in miranda[0]["appearances"] if a["shot"] == 3][0]
     assert shot3["similarity"] >= report["embedder"]["threshold"]
+
+
+def test_morph_curve_falls_and_the_horizon_lands_at_the_flip(
+    tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from drift_audit.config import AuditConfig
+    from drift_audit.pipeline import Models, analyse_clip, embed_image
+    from scripts.media_clips import build_morph
+
+    a, b = MEDIA / "faces" / "obama" / "obama1.jpg", MEDIA / "faces" / "biden" / "biden1.jpg"
+    clips = build_morph(tmp_path_factory.mktemp("morph"), a, b, generations=8)
+    code, report, _ = audit([str(c) for c in clips], capsys)
+    assert code == 1
+    assert len(report["characters"]) == 1  # one identity, drifting: not a swap
+    curve = [entry["similarity"] for entry in report["characters"][0]["clips"]]
+    assert len(curve) == 8
+    assert all(later < earlier for earlier, later in zip(curve, curve[1:], strict=False))
+    horizon = report["characters"][0]["coherence_horizon"]
+    assert report["characters"][0]["drift_slope"] < 0
+
+    # Where does the identity flip? The first generation that is closer to B than to A.
+    models = Models(AuditConfig())
+    ref_a, ref_b = embed_image(a, models)[0], embed_image(b, models)[0]
+    emb = models.embedder
+    flip = None
+    for generation, clip in enumerate(clips, start=1):
+        tracks = analyse_clip(generation, clip, AuditConfig(), models).tracks
+        centre = emb.centroid(np.concatenate([t.embeddings for t in tracks]))[None]
+        if emb.similarity(centre, ref_b[None])[0, 0] > emb.similarity(centre, ref_a[None])[0, 0]:
+            flip = generation
+            break
+    assert flip is not None and horizon is not None
+    assert abs(horizon - flip) <= 1, (horizon, flip, curve)
+    kinds = {(f["kind"], f["clip"]) for f in report["findings"]}
+    assert ("identity_drift", horizon) in kinds
