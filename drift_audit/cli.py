@@ -113,6 +113,10 @@ def audit_command(
     decoder: Annotated[Decoder, typer.Option(help="Video decoder backend.")] = Decoder.auto,
     device: Annotated[Device, typer.Option(help="Where models run.")] = Device.auto,
     clip_timeout: Annotated[float, typer.Option(help="Seconds allowed per clip; 0 = no limit.")] = 0.0,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Clips analysed in parallel.")] = 1,
+    cache_dir: Annotated[Path | None, typer.Option(
+        help="Per-clip analysis cache folder [default: ~/.cache/drift-audit].")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or terminal report on stderr.")] = False,
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
 ) -> None:
@@ -128,6 +132,7 @@ def audit_command(
             faces_per_track=faces_per_track, embed_batch=batch_size, embedder=embedder.value,
             weights=weights, threshold=threshold, decoder=decoder.value, device=device.value,
             fail_on=fail_on.value, cast=_parse_cast(cast or []), clip_timeout_s=clip_timeout,
+            jobs=jobs, cache_dir=cache_dir, use_cache=not no_cache,
         )
         if weights is not None and not weights.is_file():
             raise ConfigError(f"--weights {weights}: no such file")

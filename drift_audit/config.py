@@ -44,7 +44,11 @@ class AuditConfig:
         device: "auto", "cpu" or "cuda".
         fail_on: the lowest severity that makes the run fail ("never" disables).
         cast: named reference images.
-        clip_timeout_s: per-clip time budget (0 = none).
+        clip_timeout_s: per-clip time budget (0 = none); enforced by running clips in
+            worker processes that are killed when they overrun.
+        jobs: clips analysed in parallel, each in its own worker process.
+        cache_dir: where per-clip analyses are cached (None: the user cache folder).
+        use_cache: read and write the cache.
     """
 
     sample_fps: float = 5.0
@@ -64,6 +68,9 @@ class AuditConfig:
     fail_on: str = "fail"
     cast: tuple[CastMember, ...] = field(default_factory=tuple)
     clip_timeout_s: float = 0.0
+    jobs: int = 1
+    cache_dir: Path | None = None
+    use_cache: bool = True
 
     def __post_init__(self) -> None:
         checks: list[tuple[bool, str]] = [
@@ -82,6 +89,7 @@ class AuditConfig:
             (self.fail_on in FAIL_ON, f"--fail-on must be one of {', '.join(FAIL_ON)}, got {self.fail_on!r}"),
             (self.threshold is None or -1 < self.threshold < 1, f"--threshold must be in -1..1, got {self.threshold}"),
             (self.clip_timeout_s >= 0, f"--clip-timeout must be >= 0, got {self.clip_timeout_s}"),
+            (1 <= self.jobs <= 64, f"--jobs must be in 1..64, got {self.jobs}"),
         ]
         for ok, message in checks:
             if not ok:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -25,10 +26,13 @@ from drift_audit.drift import (
     link_generations,
 )
 from drift_audit.embed import Embedder
-from drift_audit.errors import DriftAuditError, InputError
+from drift_audit.errors import InputError
 from drift_audit.shots import ShotDetector, thumbnail
 from drift_audit.track import Tracker
 from drift_audit.types import ClipResult, EmbedderInfo, Faces, Report, Shot, Track
+
+if TYPE_CHECKING:
+    from drift_audit.cache import ClipCache
 
 
 ProgressHook = Callable[[str, int, int], None]
@@ -241,28 +245,49 @@ def audit(paths: list[Path | InputError], config: AuditConfig, hook: ProgressHoo
         cast[member.name], cast_images[member.name] = embed_image(member.image, models)
     timings["cast"] = time.perf_counter() - tick
 
-    results: list[ClipResult] = []
+    results: dict[int, ClipResult] = {}
+    tasks: list[tuple[int, Path]] = []
     seen: dict[Path, int] = {}
     for index, path in enumerate(paths, start=1):
         if isinstance(path, InputError):
-            results.append(ClipResult(index, path.path, "error", str(path)))
+            results[index] = ClipResult(index, path.path, "error", str(path))
             continue
         key = path.resolve() if path.exists() else path
         if key in seen:
-            results.append(ClipResult(index, str(path), "error",
-                                      f"{path}: same file as clip {seen[key]}; audited once"))
+            results[index] = ClipResult(index, str(path), "error",
+                                        f"{path}: same file as clip {seen[key]}; audited once")
             continue
         seen[key] = index
-        hook(f"clip {index}", 0, 0)
-        try:
-            results.append(analyse_clip(index, path, config, models, hook))
-        except InputError as exc:
-            results.append(ClipResult(index, str(path), "error", str(exc)))
-        except (DriftAuditError, KeyboardInterrupt, MemoryError):
-            raise
-        except Exception as exc:  # a decoder bug on one clip must not lose the others
-            reason = f"could not be analysed ({type(exc).__name__}: {str(exc)[:200]})"
-            results.append(ClipResult(index, str(path), "error", f"{path}: {reason}"))
+        tasks.append((index, path))
+
+    cache, keys = _open_cache(tasks, config, models)
+    todo = []
+    for index, path in tasks:
+        hit = cache.load(keys[index], index, str(path)) if cache and index in keys else None
+        if hit is not None:
+            results[index] = hit
+        else:
+            todo.append((index, path))
+
+    def done(result: ClipResult) -> None:
+        results[result.index] = result
+        if cache and result.status == "ok" and result.index in keys:
+            cache.store(keys[result.index], result)
+
+    if todo and (config.jobs > 1 or config.clip_timeout_s > 0):
+        from drift_audit.engine import run_in_workers
+
+        run_in_workers(todo, config, config.jobs, done, hook)
+    else:
+        from drift_audit.engine import analyse_safely
+
+        for index, path in todo:
+            hook(f"clip {index}", 0, 0)
+            done(analyse_safely(lambda i, p, h: analyse_clip(i, p, config, models, h),
+                                index, path, hook))
+    if cache:
+        timings["cache_hits"] = float(cache.hits)
+    results = [results[i] for i in sorted(results)]
     ok = {r.index: r for r in results if r.status == "ok"}
     tracks = sorted((t for r in ok.values() for t in r.tracks),
                     key=lambda t: (t.clip, t.first_frame, float(t.faces.xyxy[0, 0])))
@@ -291,6 +316,23 @@ def audit(paths: list[Path | InputError], config: AuditConfig, hook: ProgressHoo
         for stage, seconds in r.timings.items():
             timings[stage] = timings.get(stage, 0.0) + seconds
     return Report(results, characters, found, embedder_info, config.fail_on, timings)
+
+
+def _open_cache(tasks: list[tuple[int, Path]], config: AuditConfig,
+                models: Models) -> tuple[ClipCache | None, dict[int, str]]:
+    """The cache and each readable clip's key (content hash + settings + weights)."""
+    if not config.use_cache or not tasks:
+        return None, {}
+    from drift_audit.cache import ClipCache, cache_key, default_dir, file_hash
+
+    embedder = models.embedder
+    keys: dict[int, str] = {}
+    for index, path in tasks:
+        try:
+            keys[index] = cache_key(file_hash(path), config, embedder.name, embedder.weights_sha256)
+        except OSError:
+            continue  # unreadable: the analysis reports why
+    return ClipCache(config.cache_dir or default_dir()), keys
 
 
 def _cannot_link(tracks: list[Track]) -> np.ndarray:

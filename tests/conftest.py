@@ -19,11 +19,13 @@ import numpy as np
 import pytest
 
 from drift_audit.embed import Embedder
-from drift_audit.types import CROP_SIZE, Faces, FaceCrops
+from drift_audit.types import CROP_SIZE, FaceCrops, Faces
 
 RED = (200, 40, 40)
 BLUE = (40, 40, 200)
 GREY = (110, 110, 110)
+GREEN = (20, 120, 20)
+WHITE = (250, 250, 250)
 
 
 class FakeDetector:
@@ -103,14 +105,16 @@ def fake_embedder() -> FakeEmbedder:
 
 
 @pytest.fixture
-def fake_models(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, object]]:
-    """Makes every `drift_audit.pipeline.Models(config)` use the fakes.
+def fake_models(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[dict[str, object]]:
+    """Makes every `drift_audit.pipeline.Models(config)` use the fakes, with an empty
+    per-clip analysis cache of the test's own (never the user's cache folder).
 
     Yields a dict that holds the last detector and embedder handed out, so a test
     can check that they were (or were not) used.
     """
     from drift_audit import pipeline
 
+    monkeypatch.setenv("DRIFT_AUDIT_CACHE", str(tmp_path / "analysis-cache"))
     made: dict[str, object] = {}
 
     class FakeModels(pipeline.Models):
@@ -130,15 +134,22 @@ def write_clip(
     size: tuple[int, int] = (128, 96),
     fps: float = 10.0,
     background: tuple[int, int, int] = GREY,
+    changes: dict[int, tuple[int, int, int]] | None = None,
 ) -> Path:
     """A tiny real video: a flat background with a coloured square where FakeDetector
-    looks for the face. `.avi` is written as MJPG, anything else as mp4v."""
+    looks for the face. `.avi` is written as MJPG, anything else as mp4v.
+
+    `changes` maps a frame index to the background colour from that frame on, so
+    {10: WHITE, 11: GREY} is a one-frame flash at 10 and {10: GREEN} a cut at 10;
+    the face stays the same throughout.
+    """
     width, height = size
     fourcc = cv2.VideoWriter_fourcc(*("MJPG" if path.suffix == ".avi" else "mp4v"))
     writer = cv2.VideoWriter(str(path), fourcc, fps, (width, height))
     assert writer.isOpened(), f"cv2.VideoWriter cannot write {path}"
-    x0, y0, x1, y1 = (int(round(v)) for v in FakeDetector.box(height, width))
-    for _ in range(n_frames):
+    x0, y0, x1, y1 = (round(float(v)) for v in FakeDetector.box(height, width))
+    for i in range(n_frames):
+        background = (changes or {}).get(i, background)
         frame = np.empty((height, width, 3), np.uint8)
         frame[:] = background
         frame[y0:y1, x0:x1] = face_rgb

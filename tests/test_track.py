@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from drift_audit.track import MAX_GAP, Tracker
-from drift_audit.types import CROP_SIZE, Faces, FaceCrops, Track
+from drift_audit.types import CROP_SIZE, FaceCrops, Faces, Track
 
 RED = (200, 40, 40)
 BLUE = (40, 40, 200)

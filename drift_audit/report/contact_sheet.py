@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from drift_audit import __version__
-from drift_audit.report.html import THUMB_PX, as_rgb, fit, level, verdict
+from drift_audit.report.html import THUMB_PX, as_rgb, cell_level, fit, verdict
 from drift_audit.types import Character, ClipResult, EmbedderInfo, Report
 
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -80,7 +80,7 @@ def _row(img: np.ndarray, ch: Character, ok: list[ClipResult], emb: EmbedderInfo
     if ch.coherence_horizon is not None:
         lines.append(f"diverges: clip {ch.coherence_horizon}")
     if len(ch.clip_similarity) > 1:
-        lines.append(f"slope {ch.drift_slope:+.3f}/clip")
+        lines.append(f"drift {ch.drift_slope:+.3f}/clip")
     for k, line in enumerate(lines):
         _put(img, line, x, y + 44 + 18 * k, _LABEL_W - 2 * _PAD, scale=0.45,
              colour=_INK if k == 0 and ch.name else _MUTED)
@@ -98,7 +98,7 @@ def _row(img: np.ndarray, ch: Character, ok: list[ClipResult], emb: EmbedderInfo
             cv2.rectangle(img, (x, y + 2), (x + _CELL_W - 1, y + _ROW_H - 3), (245, 243, 242), -1)
             _placeholder(img, x + _PAD, y + _PAD, "not in clip")
             continue
-        lvl = level(sim, emb)
+        lvl = cell_level(ch, clip.index, emb)
         cv2.rectangle(img, (x, y + 2), (x + _CELL_W - 1, y + _ROW_H - 3), _TINT[lvl], -1)
         if not _paste(img, thumb, x + _PAD, y + _PAD):
             _placeholder(img, x + _PAD, y + _PAD, "no image")

@@ -16,21 +16,25 @@ import cv2
 import numpy as np
 
 from drift_audit import __version__
+from drift_audit.drift import WEAK_EVIDENCE, clip_verdict
 from drift_audit.types import Character, ClipResult, EmbedderInfo, Report
 
 THUMB_PX = 112
 """Side of the thumbnails in the page (pixels); crops are downscaled to it."""
 
 _SHOT_COLOURS = ("#5b8bd0", "#7fa7df", "#4a9d9c", "#7cc0bf")
+_LEVELS = {"same": "ok", "uncertain": "unsure", "different": "bad"}
 
 
-def level(sim: float | None, emb: EmbedderInfo | None) -> str:
-    """Classify a similarity: "ok" (>= threshold + margin), "unsure", "bad" or "none"."""
+def cell_level(ch: Character, clip: int, emb: EmbedderInfo | None) -> str:
+    """The colour class of a character's similarity in a clip, from drift.clip_verdict:
+    "ok" (>= threshold + margin), "unsure" (within the margin, or below the threshold on
+    weak face evidence), "bad" (below the threshold), "none" (no similarity or embedder)."""
+    sim = ch.clip_similarity.get(clip)
     if sim is None or emb is None:
         return "none"
-    if sim < emb.threshold:
-        return "bad"
-    return "unsure" if sim < emb.threshold + emb.uncertain_margin else "ok"
+    said = clip_verdict(sim, ch.evidence.get(clip, 1.0), emb.threshold, emb.uncertain_margin)
+    return _LEVELS[said]
 
 
 def verdict(report: Report) -> str:
@@ -98,10 +102,6 @@ def clip_duration(clip: ClipResult) -> float:
     return max(ends, default=0.0)
 
 
-def _label(ch: Character) -> str:
-    return ch.id if ch.name is None else f"{ch.id} {ch.name}"
-
-
 def _header(report: Report) -> str:
     emb, v = report.embedder, verdict(report)
     fails = sum(f.severity == "fail" for f in report.findings)
@@ -119,7 +119,7 @@ def _header(report: Report) -> str:
             f'<p>drift-audit {escape(__version__)} · {emb_text}</p><p>{counts}</p></header>')
 
 
-def _timeline(clip: ClipResult) -> str:
+def _timeline(clip: ClipResult, characters: list[Character]) -> str:
     name = escape(Path(clip.path).name or clip.path)
     head = (f'<div class="clip" id="clip{clip.index}"><div class="clip-head"><b>clip {clip.index}'
             f'</b> <span title="{escape(clip.path)}">{name}</span>')
@@ -143,7 +143,20 @@ def _timeline(clip: ClipResult) -> str:
     return (f'{head} <span class="muted">{clip.frames_read} frames · {dur:.2f} s · '
             f'{len(clip.shots)} shot(s){glitches}{damaged} · {len(clip.tracks)} face track(s)'
             f'{backend}</span></div><div class="bar">{"".join(parts)}</div>'
-            f'<div class="axis"><span>0 s</span><span>{dur:.2f} s</span></div></div>')
+            f'<div class="axis"><span>0 s</span><span>{dur:.2f} s</span></div>'
+            f"{_presence(clip.index, characters)}</div>")
+
+
+def _presence(clip: int, characters: list[Character]) -> str:
+    """A line naming the characters seen in a clip and their shots, linked to their cells."""
+    seen = []
+    for ch in characters:
+        shots = sorted({a.shot for a in ch.appearances if a.clip == clip})
+        label = ch.id if ch.name is None else f"{ch.id} {ch.name}"
+        if shots:
+            seen.append(f'<a href="#{cell_id(ch.id, clip)}">{escape(label)}</a> '
+                        f"(shot{'s' if len(shots) > 1 else ''} {', '.join(map(str, shots))})")
+    return f'<div class="muted">faces: {" · ".join(seen) or "none"}</div>'
 
 
 def _plot(ch: Character, clips: list[int], emb: EmbedderInfo | None) -> str:
@@ -176,7 +189,7 @@ def _plot(ch: Character, clips: list[int], emb: EmbedderInfo | None) -> str:
         out.append(f'<polyline points="{coords}" class="line"/>')
     for c, s in points:
         x, y = xy(c, s)
-        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" class="pt {level(s, emb)}">'
+        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" class="pt {cell_level(ch, c, emb)}">'
                    f'<title>clip {c}: {s:.3f}</title></circle>')
     return "".join(out) + "</svg>"
 
@@ -186,12 +199,13 @@ def _character_row(ch: Character, ok: list[ClipResult], emb: EmbedderInfo | None
     if ch.coherence_horizon is not None:
         facts.append(f"diverges from clip {ch.coherence_horizon}")
     elif len(ch.clip_similarity) > 1:
-        facts.append("holds across its clips")
+        facts.append("matches its anchor in every clip it is in")
     if len(ch.clip_similarity) > 1:
-        facts.append(f"slope {ch.drift_slope:+.3f} / clip")
+        facts.append(f"drift {ch.drift_slope:+.3f} / clip")
     name = f"<br><b>{escape(ch.name)}</b>" if ch.name else ""
+    facts_html = "".join(f'<div class="muted">{f}</div>' for f in facts)
     cells = [f'<th class="who" id="{row_id(ch.id)}"><b>{escape(ch.id)}</b>{name}'
-             f'<div class="muted">{" · ".join(facts)}</div>'
+             f"{facts_html}"
              f'{_plot(ch, [c.index for c in ok], emb)}</th>']
     caption = f"cast: {escape(ch.name)}" if ch.name else "first appearance"
     img = _img(_data_uri(ch.anchor_image), f"anchor of {ch.id}")
@@ -204,15 +218,19 @@ def _character_row(ch: Character, ok: list[ClipResult], emb: EmbedderInfo | None
                          '<div class="ph">not in this clip</div></td>')
             continue
         body = _img(uri, f"{ch.id} in clip {clip.index}")
-        body += f'<div class="sim {level(sim, emb)}">{"—" if sim is None else f"{sim:.2f}"}</div>'
-        extra = []
+        lvl = cell_level(ch, clip.index, emb)
+        body += f'<div class="sim {lvl}">{"—" if sim is None else f"{sim:.2f}"}</div>'
+        if ch.evidence.get(clip.index, 1.0) < WEAK_EVIDENCE:
+            body += ('<div class="muted" title="small, turned or blurred faces embed poorly">'
+                     "weak face evidence</div>")
         if clip.index in ch.previous_similarity:
-            extra.append(f"prev {ch.previous_similarity[clip.index]:.2f}")
+            body += (f'<div class="muted" title="similarity to this character in the clip before">'
+                     f"vs previous {ch.previous_similarity[clip.index]:.2f}</div>")
         if clip.index in ch.spread:
-            extra.append(f"spread {ch.spread[clip.index]:.2f}")
-        if extra:
-            body += f'<div class="muted">{" · ".join(extra)}</div>'
-        cells.append(f'<td class="cell" id="{cell_id(ch.id, clip.index)}">{body}</td>')
+            body += (f'<div class="muted" title="max - min similarity of its faces in this clip">'
+                     f"spread {ch.spread[clip.index]:.2f}</div>")
+        cells.append(f'<td class="cell t-{lvl}" id="{cell_id(ch.id, clip.index)}">'
+                     f"{body}</td>")
     return f"<tr>{''.join(cells)}</tr>"
 
 
@@ -269,7 +287,8 @@ header{background:#fff;border:1px solid #dde1e6;border-radius:8px;padding:12px 1
 .scroll{overflow-x:auto}table.grid{border-collapse:separate;border-spacing:6px;background:#fff;
  border:1px solid #dde1e6;border-radius:8px}
 .grid th{font-weight:normal;text-align:center;font-size:13px;vertical-align:bottom}
-.grid th.who{text-align:left;vertical-align:top;min-width:240px}
+.grid thead th:first-child{text-align:left}
+.grid th.who{text-align:left;vertical-align:top;width:240px}
 .grid td{text-align:center;vertical-align:top;width:120px;padding:4px;border-radius:6px}
 .grid img{width:112px;height:112px;border-radius:4px;display:block;margin:0 auto}
 td.anchor{background:#eef2f8}.cap{font-size:12px;color:#344054;margin-top:2px}
@@ -278,7 +297,7 @@ td.absent{background:#f2f3f5}.ph{width:112px;height:112px;margin:0 auto;display:
  border:1px dashed #cfd4dc;border-radius:4px}
 .sim{font-weight:bold;font-size:15px;margin-top:2px}.ok{color:#1b7f3b}.unsure{color:#b26a00}
 .bad{color:#c62828}.none{color:#667085}:target{outline:3px solid #1f5fbf}
-td.cell:has(.bad){background:#fdecea}td.cell:has(.unsure){background:#fff4e0}
+td.t-bad{background:#fdecea}td.t-unsure{background:#fff4e0}
 svg.plot{display:block;margin-top:6px;background:#fbfbfc;border:1px solid #eceef1;
  border-radius:4px}svg text{font-size:10px;fill:#667085}
 .grid line,line.grid{stroke:#e4e7ec}line.thr{stroke:#c62828;stroke-dasharray:5 4}
@@ -300,11 +319,12 @@ def render_html(report: Report) -> str:
     Returns:
         The page: inline CSS, images as data: URIs, no script and no external URL.
     """
+    timelines = "".join(_timeline(c, report.characters) for c in report.clips)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>drift-audit report: {verdict(report)}</title><style>{_CSS}</style></head><body>"
-        f"{_header(report)}<h2>Clips</h2>{''.join(_timeline(c) for c in report.clips)}"
+        f"{_header(report)}<h2>Clips</h2>{timelines}"
         f"<h2>Characters</h2>{_grid(report)}<h2>Findings</h2>{_findings(report)}"
         "</body></html>\n"
     )

@@ -1,0 +1,279 @@
+"""Appearance attributes (hair, clothing, skin, facial hair) measured beside a face.
+
+Each attribute is the dominant CIELAB colour of a region placed relative to the face
+box and its five MTCNN landmarks; two measurements are compared with CIEDE2000.
+Pure numpy/OpenCV: no models.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+ATTRIBUTES = ("hair", "upper_clothing", "skin", "facial_hair")
+HAIR, CLOTHING, SKIN, FACIAL_HAIR = range(4)
+
+THRESHOLDS = {"hair": 15.0, "upper_clothing": 15.0, "skin": 10.0, "facial_hair": 12.0}
+"""Smallest change reported, in ΔE2000 (facial hair: in `facial_hair_score` units)."""
+
+FACIAL_HAIR_PRESENT = 12.0
+"""A `facial_hair_score` at or above this names the chin colour; below it, "none"."""
+
+MIN_VISIBLE = 0.3  # a region less visible than this inside the frame is invalid
+MIN_PIXELS = 12  # fewer usable samples than this: invalid
+PATCH = 40  # regions are resampled to at most PATCH x PATCH samples
+HAIR_SPAN = (1.1, 0.5)  # hair region: box widths wide, box heights tall (0.1 below the top)
+HAIR_BAND = 0.08  # box heights of hair kept above the forehead
+# a hair sample this close to the cheeks' colour is skin: hue (degrees), chroma ratio, ΔL*
+SKIN_HUE, SKIN_CHROMA, SKIN_LIGHTNESS = 25.0, (0.7, 1.6), 30.0
+
+
+@dataclass(frozen=True)
+class AttributeChange:
+    """One attribute that changed between two measurements."""
+
+    attribute: str
+    before_name: str
+    after_name: str
+    delta_e: float
+    message_fragment: str  # e.g. "hair dark brown → blond (ΔE 31)"
+
+
+def delta_e2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
+    """CIEDE2000 colour difference (kL = kC = kH = 1), vectorised.
+
+    Args:
+        lab1: (..., 3) CIELAB colours.
+        lab2: (..., 3) CIELAB colours, broadcastable against `lab1`.
+    Returns:
+        (...) float64 ΔE2000.
+    """
+    lab1, lab2 = np.asarray(lab1, np.float64), np.asarray(lab2, np.float64)
+    l1, a1, b1 = np.moveaxis(lab1, -1, 0)
+    l2, a2, b2 = np.moveaxis(lab2, -1, 0)
+    c_bar = (np.hypot(a1, b1) + np.hypot(a2, b2)) / 2
+    g = 0.5 * (1 - np.sqrt(c_bar**7 / (c_bar**7 + 25.0**7)))
+    a1p, a2p = a1 * (1 + g), a2 * (1 + g)
+    c1p, c2p = np.hypot(a1p, b1), np.hypot(a2p, b2)
+    h1p = np.degrees(np.arctan2(b1, a1p)) % 360
+    h2p = np.degrees(np.arctan2(b2, a2p)) % 360
+    chroma0 = c1p * c2p == 0
+    dh = h2p - h1p
+    dh = np.where(dh > 180, dh - 360, np.where(dh < -180, dh + 360, dh))
+    dh = np.where(chroma0, 0.0, dh)
+    d_l, d_c = l2 - l1, c2p - c1p
+    d_h = 2 * np.sqrt(c1p * c2p) * np.sin(np.radians(dh / 2))
+    l_bar, cp_bar = (l1 + l2) / 2, (c1p + c2p) / 2
+    h_sum = h1p + h2p
+    h_bar = np.where(
+        np.abs(h1p - h2p) <= 180, h_sum / 2, np.where(h_sum < 360, (h_sum + 360) / 2, (h_sum - 360) / 2)
+    )
+    h_bar = np.where(chroma0, h_sum, h_bar)
+    t = (
+        1
+        - 0.17 * np.cos(np.radians(h_bar - 30))
+        + 0.24 * np.cos(np.radians(2 * h_bar))
+        + 0.32 * np.cos(np.radians(3 * h_bar + 6))
+        - 0.20 * np.cos(np.radians(4 * h_bar - 63))
+    )
+    s_l = 1 + 0.015 * (l_bar - 50) ** 2 / np.sqrt(20 + (l_bar - 50) ** 2)
+    s_c = 1 + 0.045 * cp_bar
+    s_h = 1 + 0.015 * cp_bar * t
+    r_t = (
+        -2
+        * np.sqrt(cp_bar**7 / (cp_bar**7 + 25.0**7))
+        * np.sin(np.radians(60 * np.exp(-(((h_bar - 275) / 25) ** 2))))
+    )
+    return np.sqrt(
+        (d_l / s_l) ** 2 + (d_c / s_c) ** 2 + (d_h / s_h) ** 2 + r_t * (d_c / s_c) * (d_h / s_h)
+    )
+
+
+def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
+    """(..., 3) uint8 RGB -> (..., 3) float32 CIELAB in true units (L 0..100)."""
+    rgb = np.asarray(rgb, np.uint8)
+    flat = rgb.reshape(-1, 1, 3).astype(np.float32) / 255.0
+    return cv2.cvtColor(flat, cv2.COLOR_RGB2LAB).reshape(rgb.shape).astype(np.float32)
+
+
+def _sample(
+    frame: np.ndarray, origin: np.ndarray, ax: np.ndarray, ay: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The parallelogram origin + s*ax + t*ay (s, t in 0..1) resampled to <= PATCH^2 samples.
+
+    Returns:
+        (h, w, 3) float32 Lab samples and (h, w) bool: which samples lie inside the frame.
+    """
+    height, width = frame.shape[:2]
+    len_x, len_y = float(np.hypot(*ax)), float(np.hypot(*ay))
+    nw, nh = int(np.clip(round(len_x), 1, PATCH)), int(np.clip(round(len_y), 1, PATCH))
+    s = (np.arange(nw) + 0.5) / nw
+    t = (np.arange(nh) + 0.5) / nh
+    pts = origin + s[None, :, None] * ax + t[:, None, None] * ay  # (nh, nw, 2) frame pixels
+    inside = (pts[..., 0] >= 0) & (pts[..., 0] < width) & (pts[..., 1] >= 0) & (pts[..., 1] < height)
+    src = frame
+    scale = min(1.0, 2.0 * max(nw / max(len_x, 1e-6), nh / max(len_y, 1e-6)))
+    if scale < 1.0 and inside.any():
+        # Shrink the bounding crop first (area averaging) so sparse samples do not alias.
+        x0, y0 = np.floor(pts[inside].min(axis=0)).astype(int) - 1
+        x1, y1 = np.ceil(pts[inside].max(axis=0)).astype(int) + 2
+        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
+        crop = frame[y0:y1, x0:x1]
+        size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
+        src = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
+        pts = (pts - (x0, y0)) * (size[0] / crop.shape[1], size[1] / crop.shape[0])
+    map_xy = (pts - 0.5).astype(np.float32)
+    patch = cv2.remap(src, map_xy[..., 0], map_xy[..., 1], cv2.INTER_LINEAR, cv2.BORDER_REPLICATE)
+    return rgb_to_lab(patch), inside
+
+
+def _dominant(lab: np.ndarray, weight: np.ndarray | None = None, iterations: int = 8) -> np.ndarray:
+    """(3,) float32: the per-channel median of the heaviest of 3 k-means clusters.
+
+    Args:
+        lab: (n, 3) Lab samples. Clusters start at lightness quantiles, so the
+            result is deterministic.
+        weight: (n,) how much each sample counts when the clusters are weighed;
+            None counts samples (the largest cluster wins).
+    """
+    order = np.argsort(lab[:, 0])
+    centres = lab[order[(np.array([1, 3, 5]) * len(lab)) // 6]].astype(np.float64)
+    for _ in range(iterations):
+        labels = np.argmin(((lab[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
+        for k in range(3):
+            if (labels == k).any():
+                centres[k] = lab[labels == k].mean(axis=0)
+    heaviest = np.bincount(labels, weights=weight, minlength=3).argmax()
+    return np.median(lab[labels == heaviest], axis=0).astype(np.float32)
+
+
+def _result(
+    lab: np.ndarray, keep: np.ndarray, visible: float, weight: np.ndarray | None = None
+) -> np.ndarray:
+    """(4,) float32 [L, a, b, valid] from (n, 3) samples and an (n,) mask of the usable ones."""
+    if visible < MIN_VISIBLE or keep.sum() < MIN_PIXELS:
+        return np.zeros(4, np.float32)
+    return np.append(_dominant(lab[keep], None if weight is None else weight[keep]), 1.0).astype(
+        np.float32
+    )
+
+
+def regions(box: np.ndarray, landmarks: np.ndarray) -> dict[str, np.ndarray]:
+    """Where each attribute is measured, as parallelograms origin + s*ax + t*ay, s, t in 0..1.
+
+    Regions follow the face's roll (the eye line), except clothing, which hangs
+    straight down from the box:
+    - skin_left, skin_right: cheek patches (0.12 box wide) between each eye and mouth
+      corner, pulled 0.04 box widths outward, beside the nose;
+    - hair: 0.9 box widths wide, from 0.28 box heights above the box top to 0.08 below it
+      (`measure` keeps only its head-shaped cap, see HAIR_CAP);
+    - upper_clothing: 0.3-1.2 box heights below the box, 1.8 box widths wide;
+    - facial_hair: the chin, 1.2 mouth widths wide, from 35% to 90% of the way from the
+      mouth to the box bottom.
+
+    Args:
+        box: (4,) xyxy face box in frame pixels.
+        landmarks: (5, 2) eyes, nose, mouth corners (MTCNN order), frame pixels.
+    Returns:
+        name -> (3, 2) float64 [origin, ax, ay] in frame pixels.
+    """
+    box = np.asarray(box, np.float64)
+    eye_l, eye_r, _, mouth_l, mouth_r = np.asarray(landmarks, np.float64)
+    w, h = box[2] - box[0], box[3] - box[1]
+    ex = (eye_r - eye_l) / max(float(np.hypot(*(eye_r - eye_l))), 1e-6)
+    ey = np.array([-ex[1], ex[0]])
+    eyes, mouth = (eye_l + eye_r) / 2, (mouth_l + mouth_r) / 2
+    top = eyes + ey * float(np.dot((eyes[0], box[1]) - eyes, ey))  # box top on the face axis
+    bottom = eyes + ey * float(np.dot((eyes[0], box[3]) - eyes, ey))
+    out = {}
+    for name, eye, corner, side in (("skin_left", eye_l, mouth_l, -1), ("skin_right", eye_r, mouth_r, 1)):
+        centre = 0.55 * eye + 0.45 * corner + ex * side * 0.04 * w
+        out[name] = np.array([centre - 0.06 * w * ex - 0.06 * h * ey, 0.12 * w * ex, 0.12 * h * ey])
+    span_u, span_v = HAIR_SPAN
+    out["hair"] = np.array(
+        [top - span_u / 2 * w * ex - (span_v - 0.1) * h * ey, span_u * w * ex, span_v * h * ey]
+    )
+    cx = (box[0] + box[2]) / 2
+    out["upper_clothing"] = np.array([(cx - 0.9 * w, box[3] + 0.3 * h), (1.8 * w, 0), (0, 0.9 * h)])
+    mouth_w = float(np.hypot(*(mouth_r - mouth_l)))
+    depth = float(np.dot(bottom - mouth, ey))
+    out["facial_hair"] = np.array(
+        [mouth - 0.6 * mouth_w * ex + 0.35 * depth * ey, 1.2 * mouth_w * ex, 0.55 * depth * ey]
+    )
+    return out
+
+
+def _skin_like(lab: np.ndarray, skin: np.ndarray) -> np.ndarray:
+    """(...) bool: samples of the skin's hue and chroma, however shaded or lit.
+
+    Shading moves skin's lightness far more than its hue, so lightness gets a wide
+    tolerance; grey, white and dark hair fail on chroma, blond on hue.
+    """
+    chroma = np.hypot(lab[..., 1], lab[..., 2])
+    ref_chroma = max(float(np.hypot(skin[1], skin[2])), 1.0)
+    hue = np.degrees(np.arctan2(lab[..., 2], lab[..., 1]) - np.arctan2(skin[2], skin[1]))
+    return (
+        (np.abs((hue + 180) % 360 - 180) < SKIN_HUE)
+        & (chroma > SKIN_CHROMA[0] * ref_chroma)
+        & (chroma < SKIN_CHROMA[1] * ref_chroma)
+        & (np.abs(lab[..., 0] - skin[0]) < SKIN_LIGHTNESS)
+    )
+
+
+def _hairline_band(skin: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """(h, w) bool: the hair region's samples just above the forehead, column by column.
+
+    Hair borders the forehead from above, while background surrounds the head, so in
+    each column near the face axis (within 0.3 box widths) the samples kept are the
+    HAIR_BAND box heights above the run of skin that rises from the region's bottom
+    (the bottom rows themselves where the column starts with hair, e.g. a fringe).
+
+    Args:
+        skin: (h, w) bool, samples like the cheeks' colour.
+        inside: (h, w) bool, samples inside the frame.
+    """
+    rows, cols = skin.shape
+    # the skin run: the most rows from the bottom of which at least 75% are skin, so
+    # freckles and highlights on the forehead do not end it early
+    is_skin = (skin & inside)[::-1]
+    frac = np.cumsum(is_skin, axis=0) / np.arange(1, rows + 1)[:, None]
+    run = np.where(is_skin & (frac >= 0.75), np.arange(1, rows + 1)[:, None], 0).max(axis=0)
+    band = max(2, round(rows * HAIR_BAND / HAIR_SPAN[1]))
+    r = np.arange(rows)[:, None]
+    keep = (r < rows - run) & (r >= rows - run - band)
+    u = (np.arange(cols) + 0.5) / cols * HAIR_SPAN[0] - HAIR_SPAN[0] / 2
+    return keep & (np.abs(u) <= 0.3)[None, :] & inside & ~skin
+
+
+def measure(frame: np.ndarray, box: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """Dominant colour of each attribute's region (see `regions`) for one face.
+
+    Args:
+        frame: (H, W, 3) uint8 RGB.
+        box: (4,) xyxy face box in frame pixels.
+        landmarks: (5, 2) eyes, nose, mouth corners (MTCNN order), frame pixels.
+    Returns:
+        (4, 4) float32: per attribute (ATTRIBUTES order) [L*, a*, b*, valid 0/1]; a
+        region mostly outside the frame, or too small, gives valid 0.
+    """
+    out = np.zeros((4, 4), np.float32)
+    box = np.asarray(box, np.float64)
+    if min(box[2] - box[0], box[3] - box[1]) < 8:
+        return out
+    reg = regions(box, landmarks)
+    cheeks = [_sample(frame, *reg[k]) for k in ("skin_left", "skin_right")]
+    lab = np.concatenate([c[0].reshape(-1, 3) for c in cheeks])
+    keep = np.concatenate([c[1].ravel() for c in cheeks])
+    out[SKIN] = _result(lab, keep, float(keep.mean()))
+
+    lab, inside = _sample(frame, *reg["hair"])
+    skin = _skin_like(lab, out[SKIN, :3]) if out[SKIN, 3] else np.zeros_like(inside)
+    keep = _hairline_band(skin, inside)
+    out[HAIR] = _result(lab.reshape(-1, 3), keep.ravel(), float(inside.mean()))
+
+    for index, name in ((CLOTHING, "upper_clothing"), (FACIAL_HAIR, "facial_hair")):
+        lab, inside = _sample(frame, *reg[name])
+        out[index] = _result(lab.reshape(-1, 3), inside.ravel(), float(inside.mean()))
+    return out

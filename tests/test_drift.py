@@ -1,0 +1,234 @@
+"""build_characters and findings on hand-made tracks, with a cosine Metric."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from drift_audit.drift import Metric, build_characters, findings
+from drift_audit.types import (
+    CROP_SIZE,
+    Character,
+    ClipResult,
+    FaceCrops,
+    Faces,
+    Finding,
+    Glitch,
+    Track,
+    VideoInfo,
+)
+
+DIM = 4
+THRESHOLD = 0.5
+MARGIN = 0.1
+FPS = 10.0
+
+
+def normalise(v: np.ndarray) -> np.ndarray:
+    return (v / np.linalg.norm(v, axis=-1, keepdims=True)).astype(np.float32)
+
+
+METRIC = Metric(
+    similarity=lambda a, b: (a @ b.T).astype(np.float32),
+    centroid=lambda v: normalise(v.mean(axis=0)),
+    threshold=THRESHOLD,
+    uncertain_margin=MARGIN,
+)
+
+
+def e(i: int) -> np.ndarray:
+    out = np.zeros(DIM, np.float32)
+    out[i] = 1.0
+    return out
+
+
+def near_e0(cos: float) -> np.ndarray:
+    """A unit vector whose cosine to e(0) is `cos`."""
+    return np.array([cos, np.sqrt(1 - cos * cos), 0, 0], np.float32)
+
+
+def track(clip: int, shot: int, frames: list[int], vector: np.ndarray, n_emb: int = 2) -> Track:
+    n = len(frames)
+    faces = Faces(
+        frame=np.array(frames, np.int64),
+        xyxy=np.tile(np.array([10, 10, 60, 60], np.float32), (n, 1)),
+        score=np.full(n, 0.99, np.float32),
+        landmarks=np.zeros((n, 5, 2), np.float32),
+    )
+    crops = FaceCrops(
+        np.zeros((n_emb, CROP_SIZE, CROP_SIZE, 3), np.uint8), np.zeros((n_emb, 5, 2), np.float32)
+    )
+    t = Track(clip, shot, faces, crops, np.full(n_emb, 0.8, np.float32))
+    t.embeddings = np.tile(vector.astype(np.float32), (n_emb, 1))
+    return t
+
+
+def clip(index: int, glitches: list[Glitch] | None = None) -> ClipResult:
+    info = VideoInfo(f"clip{index}.mp4", FPS, 100, 64, 48, "mp4v", "opencv")
+    return ClipResult(index=index, path=info.path, info=info, glitches=glitches or [])
+
+
+def audit(
+    tracks: list[Track],
+    labels: list[int],
+    n_clips: int = 2,
+    cast: dict[str, np.ndarray] | None = None,
+    clips: dict[int, ClipResult] | None = None,
+) -> tuple[list[Character], list[Finding]]:
+    clips = clips or {i: clip(i) for i in range(1, n_clips + 1)}
+    cast = cast or {}
+    characters = build_characters(tracks, np.array(labels), clips, METRIC, cast)
+    return characters, findings(characters, tracks, clips, METRIC, cast)
+
+
+def kinds(found: list[Finding]) -> list[tuple[str, str, str | None, int | None]]:
+    return [(f.kind, f.severity, f.character, f.clip) for f in found]
+
+
+def test_no_findings_when_identity_holds() -> None:
+    tracks = [track(1, 1, [0, 5], e(0)), track(2, 1, [0, 5], near_e0(0.95))]
+    characters, found = audit(tracks, [0, 0])
+    assert [c.id for c in characters] == ["C1"]
+    assert characters[0].track_ids == [0, 1]
+    assert characters[0].clip_similarity == pytest.approx({1: 1.0, 2: 0.95}, abs=1e-5)
+    assert found == []
+
+
+def test_identity_drift_fails_below_threshold() -> None:
+    tracks = [track(1, 1, [0, 5], e(0)), track(2, 1, [0, 5], near_e0(0.3))]
+    _, found = audit(tracks, [0, 0])
+    assert kinds(found) == [("identity_drift", "fail", "C1", 2)]
+    assert "0.30" in found[0].message
+    assert "0.50" in found[0].message
+
+
+def test_uncertain_identity_warns_in_the_margin_band() -> None:
+    tracks = [track(1, 1, [0, 5], e(0)), track(2, 1, [0, 5], near_e0(0.55))]
+    _, found = audit(tracks, [0, 0])
+    assert kinds(found) == [("uncertain_identity", "warn", "C1", 2)]
+
+
+def test_anchor_is_the_first_appearance_not_the_whole_character() -> None:
+    tracks = [
+        track(1, 1, [0, 5], e(0)),
+        track(2, 1, [0, 5], near_e0(0.9)),
+        track(3, 1, [0, 5], near_e0(0.3)),
+    ]
+    characters, found = audit(tracks, [0, 0, 0], n_clips=3)
+    assert characters[0].clip_similarity[1] == pytest.approx(1.0, abs=1e-5)
+    assert characters[0].clip_similarity[3] == pytest.approx(0.3, abs=1e-5)
+    assert kinds(found) == [("identity_drift", "fail", "C1", 3)]
+
+
+def test_identity_swap_when_a_character_is_replaced() -> None:
+    tracks = [track(1, 1, [0, 5], e(0)), track(2, 1, [0, 5], e(1))]
+    characters, found = audit(tracks, [0, 1])
+    assert [c.id for c in characters] == ["C1", "C2"]
+    assert kinds(found) == [("identity_swap", "fail", "C1", 2)]
+    assert "C2" in found[0].message
+    assert "clip 1" in found[0].message
+
+
+def test_no_swap_when_the_old_character_is_still_present() -> None:
+    tracks = [
+        track(1, 1, [0, 5], e(0)),
+        track(2, 1, [0, 5], e(0)),
+        track(2, 1, [3, 8], e(1)),
+    ]
+    characters, found = audit(tracks, [0, 0, 1])
+    assert [c.id for c in characters] == ["C1", "C2"]
+    assert found == []
+
+
+def test_characters_are_numbered_by_first_appearance_not_by_label() -> None:
+    tracks = [track(1, 1, [0, 5], e(0)), track(1, 1, [2, 7], e(1)), track(2, 1, [0], e(0))]
+    characters, _ = audit(tracks, [7, 3, 7])
+    assert [(c.id, c.track_ids) for c in characters] == [("C1", [0, 2]), ("C2", [1])]
+
+
+def test_appearances_per_shot_with_times_and_face_counts() -> None:
+    tracks = [
+        track(1, 1, [0, 5], e(0)),
+        track(1, 2, [20, 30, 40], e(0)),
+        track(1, 2, [45], e(0)),
+        track(2, 1, [10, 12], e(0)),
+    ]
+    characters, _ = audit(tracks, [0, 0, 0, 0])
+    got = [(a.clip, a.shot, a.start_s, a.end_s, a.faces) for a in characters[0].appearances]
+    assert got == [
+        (1, 1, 0.0, 0.5, 2),
+        (1, 2, pytest.approx(2.0), pytest.approx(4.5), 4),
+        (2, 1, pytest.approx(1.0), pytest.approx(1.2), 2),
+    ]
+    assert all(a.similarity == pytest.approx(1.0, abs=1e-5) for a in characters[0].appearances)
+
+
+def gram_vectors(gram: list[list[float]]) -> list[np.ndarray]:
+    """Unit vectors whose pairwise cosines are `gram`."""
+    rows = np.linalg.cholesky(np.array(gram, np.float64))
+    return [np.pad(r, (0, DIM - len(r))).astype(np.float32) for r in rows]
+
+
+def test_cast_names_by_best_total_assignment_not_greedily() -> None:
+    # Greedy would give alice to C1 (0.9) and leave C2 unnamed (0.3 to bob); the
+    # assignment gives bob to C1 (0.8) and alice to C2 (0.85).
+    c1, c2, alice, bob = gram_vectors([
+        [1.0, 0.7, 0.9, 0.8],
+        [0.7, 1.0, 0.85, 0.3],
+        [0.9, 0.85, 1.0, 0.6],
+        [0.8, 0.3, 0.6, 1.0],
+    ])
+    tracks = [track(1, 1, [0, 5], c1), track(1, 1, [0, 5], c2)]
+    characters, found = audit(tracks, [0, 1], n_clips=1, cast={"alice": alice, "bob": bob})
+    assert [(c.id, c.name) for c in characters] == [("C1", "bob"), ("C2", "alice")]
+    assert np.allclose(characters[0].anchor, bob)
+    assert characters[0].clip_similarity[1] == pytest.approx(0.8, abs=1e-4)
+    assert found == []
+
+
+def test_cast_member_below_threshold_names_nobody() -> None:
+    tracks = [track(1, 1, [0, 5], e(0))]
+    characters, found = audit(tracks, [0], n_clips=1, cast={"zoe": near_e0(0.45)})
+    assert characters[0].name is None
+    assert kinds(found) == [("missing_character", "warn", None, 1)]
+    assert "zoe" in found[0].message
+
+
+def test_named_character_is_measured_against_its_cast_reference_in_every_clip() -> None:
+    tracks = [track(1, 1, [0, 5], near_e0(0.9)), track(2, 1, [0, 5], near_e0(0.52))]
+    # Both clips together are close enough to name the character ann, but clip 2
+    # alone is barely above the threshold.
+    characters, found = audit(tracks, [0, 0], cast={"ann": e(0)})
+    assert characters[0].name == "ann"
+    assert kinds(found) == [("uncertain_identity", "warn", "C1", 2)]
+    assert "cast reference" in found[0].message
+
+
+def test_missing_character_warns_for_a_clip_without_the_cast_member() -> None:
+    tracks = [track(1, 1, [0, 5], e(0)), track(3, 1, [0, 5], e(0))]
+    characters, found = audit(tracks, [0, 0], n_clips=3, cast={"ann": e(0)})
+    assert characters[0].name == "ann"
+    assert kinds(found) == [("missing_character", "warn", "C1", 2)]
+    assert "no faces" in found[0].message
+
+
+def test_glitch_frames_become_warn_findings_with_their_frame() -> None:
+    clips = {1: clip(1, [Glitch(7, 0.7), Glitch(30, 3.0)]), 2: clip(2)}
+    tracks = [track(1, 1, [0, 5], e(0)), track(2, 1, [0, 5], e(0))]
+    _, found = audit(tracks, [0, 0], clips=clips)
+    assert [(f.kind, f.severity, f.clip, f.frame) for f in found] == [
+        ("glitch_frame", "warn", 1, 7),
+        ("glitch_frame", "warn", 1, 30),
+    ]
+
+
+def test_findings_are_sorted_by_clip() -> None:
+    clips = {1: clip(1), 2: clip(2), 3: clip(3, [Glitch(4, 0.4)])}
+    tracks = [
+        track(1, 1, [0, 5], e(0)),
+        track(2, 1, [0, 5], e(1)),
+        track(3, 1, [0, 5], near_e0(0.3)),
+    ]
+    _, found = audit(tracks, [0, 1, 0], clips=clips)
+    assert [f.clip for f in found] == sorted(f.clip or 0 for f in found)
+    assert {f.kind for f in found} == {"identity_swap", "identity_drift", "glitch_frame"}

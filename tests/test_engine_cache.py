@@ -1,0 +1,88 @@
+"""Worker processes (--jobs, --clip-timeout) and the per-clip cache, on the real pipeline."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from drift_audit.cache import ClipCache, cache_key
+from drift_audit.cli import main
+from drift_audit.config import AuditConfig
+from tests.generated import generated_dir
+
+
+@pytest.fixture(scope="module")
+def fixtures(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generated_dir(tmp_path_factory)
+
+
+def run(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict, str]:  # type: ignore[type-arg]
+    with pytest.raises(SystemExit) as caught:
+        main([*args, "--json", "-", "-q"])
+    out, err = capsys.readouterr()
+    return int(caught.value.code or 0), json.loads(out), err
+
+
+def test_cache_key_changes_with_what_changes_the_analysis() -> None:
+    base = cache_key("a" * 64, AuditConfig(), "dlib", "b" * 64)
+    assert base == cache_key("a" * 64, AuditConfig(fail_on="warn", jobs=2), "dlib", "b" * 64)
+    assert base != cache_key("c" * 64, AuditConfig(), "dlib", "b" * 64)
+    assert base != cache_key("a" * 64, AuditConfig(sample_fps=2.0), "dlib", "b" * 64)
+    assert base != cache_key("a" * 64, AuditConfig(), "facenet", "b" * 64)
+    assert base != cache_key("a" * 64, AuditConfig(), "dlib", "d" * 64)
+
+
+@pytest.mark.slow
+def test_cache_hit_gives_the_same_report_and_corrupt_entries_are_rebuilt(
+    fixtures: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clips = [str(fixtures / "shots_flash.mp4"), str(fixtures / "stamped_h264.mp4")]
+    cache = tmp_path / "cache"
+    _, first, _ = run([*clips, "--cache-dir", str(cache)], capsys)
+    entries = sorted(cache.rglob("*.npz"))
+    assert len(entries) == 2
+    _, second, _ = run([*clips, "--cache-dir", str(cache)], capsys)
+    assert second == first
+    # Corrupt one entry and truncate the other: both are rebuilt, the report is unchanged.
+    entries[0].write_bytes(b"\0" * 100 + entries[0].read_bytes()[100:])
+    entries[1].write_bytes(entries[1].read_bytes()[:50])
+    _, third, _ = run([*clips, "--cache-dir", str(cache)], capsys)
+    assert third == first
+    store = ClipCache(cache)
+    for entry in sorted(cache.rglob("*.npz")):
+        assert store.load(entry.stem, 1, "x") is not None  # rewritten, valid again
+
+
+@pytest.mark.slow
+def test_jobs_give_the_same_report_as_one_process(
+    fixtures: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clips = [str(fixtures / n) for n in ("shots_cuts.mp4", "empty.mp4", "no_faces.mp4")]
+    code1, one, _ = run([*clips, "--no-cache"], capsys)
+    code2, two, _ = run([*clips, "--no-cache", "--jobs", "2"], capsys)
+    assert code1 == code2 == 2
+    assert one == two
+
+
+@pytest.mark.slow
+def test_clip_over_its_time_budget_is_an_error_and_the_rest_goes_on(
+    fixtures: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import cv2
+    import numpy as np
+
+    slow = tmp_path / "slow.avi"
+    writer = cv2.VideoWriter(str(slow), cv2.VideoWriter_fourcc(*"MJPG"), 25, (640, 480))
+    rng = np.random.default_rng(0)
+    for _ in range(400):
+        writer.write(rng.integers(0, 255, (480, 640, 3), dtype=np.uint8))
+    writer.release()
+    code, report, err = run([str(slow), str(fixtures / "one_frame.mp4"), "--no-cache",
+                             "--sample-fps", "25", "--clip-timeout", "3"], capsys)
+    assert code == 2
+    assert report["clips"][0]["status"] == "error"
+    assert "timed out after 3 s (--clip-timeout)" in report["clips"][0]["error"]
+    assert "slow.avi: timed out" in err
+    assert report["clips"][1]["status"] == "ok"
