@@ -18,7 +18,7 @@ HAIR, CLOTHING, SKIN, FACIAL_HAIR = range(4)
 THRESHOLDS = {"hair": 15.0, "upper_clothing": 15.0, "skin": 10.0, "facial_hair": 12.0}
 """Smallest change reported, in ΔE2000 (facial hair: in `facial_hair_score` units)."""
 
-FACIAL_HAIR_PRESENT = 12.0
+FACIAL_HAIR_PRESENT = 18.0
 """A `facial_hair_score` at or above this names the chin colour; below it, "none"."""
 
 MIN_VISIBLE = 0.3  # a region less visible than this inside the frame is invalid
@@ -41,12 +41,14 @@ class AttributeChange:
     message_fragment: str  # e.g. "hair dark brown → blond (ΔE 31)"
 
 
-def delta_e2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
-    """CIEDE2000 colour difference (kL = kC = kH = 1), vectorised.
+def delta_e2000(lab1: np.ndarray, lab2: np.ndarray, k_l: float = 1.0) -> np.ndarray:
+    """CIEDE2000 colour difference (kC = kH = 1), vectorised.
 
     Args:
         lab1: (..., 3) CIELAB colours.
         lab2: (..., 3) CIELAB colours, broadcastable against `lab1`.
+        k_l: the lightness weight's divisor; 2 makes lightness count half, as for
+            textiles, and as for skin, whose lightness follows the lighting.
     Returns:
         (...) float64 ΔE2000.
     """
@@ -87,7 +89,7 @@ def delta_e2000(lab1: np.ndarray, lab2: np.ndarray) -> np.ndarray:
         * np.sin(np.radians(60 * np.exp(-(((h_bar - 275) / 25) ** 2))))
     )
     return np.sqrt(
-        (d_l / s_l) ** 2 + (d_c / s_c) ** 2 + (d_h / s_h) ** 2 + r_t * (d_c / s_c) * (d_h / s_h)
+        (d_l / (k_l * s_l)) ** 2 + (d_c / s_c) ** 2 + (d_h / s_h) ** 2 + r_t * (d_c / s_c) * (d_h / s_h)
     )
 
 
@@ -200,7 +202,7 @@ def regions(box: np.ndarray, landmarks: np.ndarray) -> dict[str, np.ndarray]:
     mouth_w = float(np.hypot(*(mouth_r - mouth_l)))
     depth = float(np.dot(bottom - mouth, ey))
     out["facial_hair"] = np.array(
-        [mouth - 0.6 * mouth_w * ex + 0.35 * depth * ey, 1.2 * mouth_w * ex, 0.55 * depth * ey]
+        [mouth - 0.55 * mouth_w * ex + 0.5 * depth * ey, 1.1 * mouth_w * ex, 0.45 * depth * ey]
     )
     return out
 
@@ -273,7 +275,125 @@ def measure(frame: np.ndarray, box: np.ndarray, landmarks: np.ndarray) -> np.nda
     keep = _hairline_band(skin, inside)
     out[HAIR] = _result(lab.reshape(-1, 3), keep.ravel(), float(inside.mean()))
 
-    for index, name in ((CLOTHING, "upper_clothing"), (FACIAL_HAIR, "facial_hair")):
-        lab, inside = _sample(frame, *reg[name])
-        out[index] = _result(lab.reshape(-1, 3), inside.ravel(), float(inside.mean()))
+    lab, inside = _sample(frame, *reg["upper_clothing"])
+    out[CLOTHING] = _result(lab.reshape(-1, 3), inside.ravel(), float(inside.mean()))
+    # a beard's strands and highlights split into clusters: the median keeps their mix
+    lab, inside = _sample(frame, *reg["facial_hair"])
+    if inside.mean() >= MIN_VISIBLE and inside.sum() >= MIN_PIXELS:
+        out[FACIAL_HAIR] = (*np.median(lab[inside], axis=0), 1.0)
     return out
+
+
+def facial_hair_score(values: np.ndarray) -> float:
+    """How unlike the cheeks the chin is: ΔE2000 between the chin and skin colours.
+
+    Shaved chins measure 4-14 on the test photos (a shadowed or half-open-mouthed
+    chin is the high end), bearded ones 21-31 (see FACIAL_HAIR_PRESENT).
+
+    Args:
+        values: (4, 4) float32 from `measure` or `aggregate`.
+    Returns:
+        The score, or NaN when the skin or the chin was not measured.
+    """
+    if not (values[SKIN, 3] and values[FACIAL_HAIR, 3]):
+        return float("nan")
+    return float(delta_e2000(values[FACIAL_HAIR, :3], values[SKIN, :3]))
+
+
+def colour_name(lab: np.ndarray) -> str:
+    """A coarse English name for a CIELAB colour ("dark brown", "blond", "navy", ...)."""
+    light, a, b = (float(v) for v in np.asarray(lab, np.float64)[:3])
+    chroma, hue = float(np.hypot(a, b)), float(np.degrees(np.arctan2(b, a)) % 360)
+    warm = 20 <= hue < 100
+    if chroma < 6 or (chroma < 15 and warm and light >= 70) or (chroma < 10 and not warm):
+        if light < 22:
+            return "black"
+        if light < 30 and 200 <= hue < 310 and chroma >= 5:
+            return "navy"
+        return "dark grey" if light < 45 else "grey" if light < 75 else "white"
+    if warm and chroma < 40:  # browns, blonds, skin tones
+        if light < 15:
+            return "black"
+        if light < 32:
+            return "dark brown"
+        if light < 50:
+            return "brown"
+        if hue >= 65:
+            return "blond" if chroma >= 22 else "beige"
+        return "tan" if chroma >= 25 and light < 75 else "beige"
+    for name, end in (("red", 45), ("orange", 70), ("yellow", 105), ("green", 190)):
+        if hue < end or hue >= 345:
+            if name == "red" and light >= 65:
+                return "pink"
+            if name == "orange" and hue >= 45 and light < 50:
+                return "brown"
+            return name
+    if hue < 310:
+        return "navy" if light < 30 else "blue"
+    return "purple" if light < 60 else "pink"
+
+
+def aggregate(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Several faces' measurements of one person combined into one.
+
+    Args:
+        values: (n, 4, 4) float32 from `measure`.
+        weights: (n,) how much each face counts (e.g. its quality); must be >= 0.
+    Returns:
+        (4, 4) float32: per attribute, the weighted median of each Lab channel over
+        the faces where it is valid; valid 0 where it is valid in none.
+    """
+    values = np.asarray(values, np.float32).reshape(-1, 4, 4)
+    weights = np.asarray(weights, np.float64).reshape(-1)
+    out = np.zeros((4, 4), np.float32)
+    for i in range(4):
+        rows = (values[:, i, 3] > 0) & (weights > 0)
+        if not rows.any():
+            continue
+        w = weights[rows]
+        for c in range(3):
+            v = values[rows, i, c]
+            order = np.argsort(v, kind="stable")
+            cum = np.cumsum(w[order])
+            out[i, c] = v[order][np.searchsorted(cum, 0.5 * cum[-1])]
+        out[i, 3] = 1.0
+    return out
+
+
+def _change(attribute: str, before: str, after: str, delta: float) -> AttributeChange:
+    label = attribute.replace("_", " ")
+    return AttributeChange(
+        attribute, before, after, delta, f"{label} {before} → {after} (ΔE {delta:.0f})"
+    )
+
+
+def compare(anchor: np.ndarray, other: np.ndarray) -> list[AttributeChange]:
+    """The attributes that changed from `anchor` to `other` by at least THRESHOLDS.
+
+    Hair, clothing and skin compare colours where both sides are valid. Facial hair
+    is reported when it appears or disappears (FACIAL_HAIR_PRESENT is crossed and the
+    score moves by the threshold), or when a beard on both sides changes colour.
+
+    Args:
+        anchor: (4, 4) float32, the reference measurement (`measure` / `aggregate`).
+        other: (4, 4) float32, the measurement to check.
+    Returns:
+        Changes in ATTRIBUTES order; empty when nothing changed.
+    """
+    changes = []
+    for i in (HAIR, CLOTHING, SKIN):
+        if anchor[i, 3] and other[i, 3]:
+            delta = float(delta_e2000(anchor[i, :3], other[i, :3]))
+            if delta >= THRESHOLDS[ATTRIBUTES[i]]:
+                changes.append(
+                    _change(ATTRIBUTES[i], colour_name(anchor[i, :3]), colour_name(other[i, :3]), delta)
+                )
+    before, after = facial_hair_score(anchor), facial_hair_score(other)
+    if not np.isnan(before + after):
+        present = (before >= FACIAL_HAIR_PRESENT, after >= FACIAL_HAIR_PRESENT)
+        delta = float(delta_e2000(anchor[FACIAL_HAIR, :3], other[FACIAL_HAIR, :3]))
+        moved = abs(after - before) >= THRESHOLDS["facial_hair"]
+        if (present[0] != present[1] and moved) or (all(present) and delta >= THRESHOLDS["facial_hair"]):
+            names = [colour_name(v[FACIAL_HAIR, :3]) if p else "none" for v, p in zip((anchor, other), present, strict=True)]
+            changes.append(_change("facial_hair", names[0], names[1], delta))
+    return changes

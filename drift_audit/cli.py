@@ -97,6 +97,11 @@ def audit_command(
              "paths from stdin, one per line.", show_default=False)],
     json_out: Annotated[str | None, typer.Option(
         "--json", help="Write the JSON report to PATH, or to stdout with -.", metavar="PATH")] = None,
+    html_out: Annotated[Path | None, typer.Option(
+        "--html", help="Write a self-contained HTML report to PATH.", metavar="PATH")] = None,
+    sheet_out: Annotated[Path | None, typer.Option(
+        "--contact-sheet", help="Write a PNG contact sheet (characters x clips) to PATH.",
+        metavar="PATH")] = None,
     cast: Annotated[list[str] | None, typer.Option(
         "--cast", help="NAME=IMAGE reference for a character; repeat for each.", metavar="NAME=IMAGE")] = None,
     embedder: Annotated[Embedder, typer.Option(help="Face embedder; auto = facenet when its weights "
@@ -139,6 +144,9 @@ def audit_command(
         json_path = Path(json_out) if json_out not in (None, "-") else None
         if json_path is not None:
             json_report.check_writable(json_path)
+        for option, out_path in (("--html", html_out), ("--contact-sheet", sheet_out)):
+            if out_path is not None:
+                json_report.check_writable(out_path, option)
     except (ConfigError, OutputError) as exc:
         raise _die(str(exc)) from None
 
@@ -157,6 +165,14 @@ def audit_command(
         elif json_out == "-":
             sys.stdout.write(text)
             sys.stdout.flush()
+        if html_out is not None:
+            from drift_audit.report.html import render_html
+
+            json_report.write_atomic(html_out, render_html(report))
+        if sheet_out is not None:
+            from drift_audit.report.contact_sheet import render_contact_sheet
+
+            json_report.write_atomic(sheet_out, render_contact_sheet(report))
     except OutputError as exc:
         raise _die(str(exc)) from None
     if not quiet or json_out != "-":
@@ -239,9 +255,9 @@ def models_import(path: Annotated[Path, typer.Argument(help="A vggface2 Inceptio
 def main(argv: list[str] | None = None) -> None:
     """Entry point: `drift-audit models ...` or `drift-audit [OPTIONS] CLIPS...`."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["--version"]:
+    if "--version" in args[: args.index("--") if "--" in args else len(args)]:
         print(f"drift-audit {__version__}")
-        return
+        sys.exit(0)
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         if args[:1] == ["models"]:

@@ -87,7 +87,7 @@ class AuditConfig:
             (self.decoder in DECODERS, f"--decoder must be one of {', '.join(DECODERS)}, got {self.decoder!r}"),
             (self.device in DEVICES, f"--device must be one of {', '.join(DEVICES)}, got {self.device!r}"),
             (self.fail_on in FAIL_ON, f"--fail-on must be one of {', '.join(FAIL_ON)}, got {self.fail_on!r}"),
-            (self.threshold is None or -1 < self.threshold < 1, f"--threshold must be in -1..1, got {self.threshold}"),
+            (self.threshold is None or -1 < self.threshold < 1, f"--threshold must be between -1 and 1 (exclusive), got {self.threshold}"),
             (self.clip_timeout_s >= 0, f"--clip-timeout must be >= 0, got {self.clip_timeout_s}"),
             (1 <= self.jobs <= 64, f"--jobs must be in 1..64, got {self.jobs}"),
         ]

@@ -16,7 +16,7 @@ import sys
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -140,6 +140,7 @@ class FrameSource(ABC):
     """A clip opened for reading. Subclasses differ only in the library they call."""
 
     name: str = ""
+    alias_dir: tempfile.TemporaryDirectory[str] | None = None
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -156,7 +157,12 @@ class FrameSource(ABC):
             InputError: when decoding fails before any frame is read.
         """
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    def close(self) -> None:
+        self._release()
+        if self.alias_dir is not None:
+            self.alias_dir.cleanup()
+
+    def _release(self) -> None:  # noqa: B027 - optional hook
         pass
 
 
@@ -259,7 +265,7 @@ class OpenCVSource(FrameSource):
                 previous = DecodedFrame(index, time_s, image, lost)
                 yield previous
 
-    def close(self) -> None:
+    def _release(self) -> None:
         self._cap.release()
 
 
@@ -281,18 +287,36 @@ def open_source(path: Path, decoder: str = "auto") -> FrameSource:
         ConfigError: the named backend is not installed.
     """
     check_readable(path)
-    if decoder != "auto":
-        if decoder not in BACKENDS:
-            raise ConfigError(
-                f"--decoder {decoder} is not available here (installed: {', '.join(BACKENDS)})"
-            )
-        return BACKENDS[decoder](path)
+    if decoder != "auto" and decoder not in BACKENDS:
+        raise ConfigError(
+            f"--decoder {decoder} is not available here (installed: {', '.join(BACKENDS)})"
+        )
+    alias_dir = _alias_dir(path)
+    target = Path(alias_dir.name) / f"clip{path.suffix}" if alias_dir else path
+    if alias_dir:
+        os.symlink(os.path.abspath(path), target)
     errors: list[InputError] = []
-    for backend in BACKENDS.values():
+    for name in [decoder] if decoder != "auto" else list(BACKENDS):
         try:
-            return backend(path)
+            source = BACKENDS[name](target)
         except InputError as exc:
-            errors.append(exc)
+            errors.append(InputError(str(path), exc.reason))
+            continue
+        source.alias_dir = alias_dir
+        source.info = replace(source.info, path=str(path))
+        return source
+    if alias_dir:
+        alias_dir.cleanup()
     # The most specific reason wins: a named codec says more than "no video stream".
     specific = [e for e in errors if e.reason.startswith("unsupported codec")]
     raise (specific or errors)[0]
+
+
+def _alias_dir(path: Path) -> tempfile.TemporaryDirectory[str] | None:
+    """A temporary folder for an ASCII-named link to `path` when its name is not valid
+    UTF-8: decord refuses such names and OpenCV crashes on them."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return tempfile.TemporaryDirectory(prefix="drift-audit-")
+    return None

@@ -54,21 +54,13 @@ def _like(lab: np.ndarray, ref: np.ndarray, tolerance: float) -> np.ndarray:
 
 
 def _skin(lab: np.ndarray, box: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """(H, W) bool: pixels near the cheeks' colour (the skin between eyes and mouth)."""
-    eyes, mouth = landmarks[:2].mean(axis=0), landmarks[3:].mean(axis=0)
-    half = 0.08 * (box[2] - box[0])
-    centre = (eyes + mouth) / 2
-    ys, xs = (slice(int(centre[1] - half), int(centre[1] + half)),) * 1, slice(
-        int(landmarks[0, 0]), int(landmarks[1, 0])
-    )
-    skin = np.median(lab[ys[0], xs].reshape(-1, 3), axis=0)
-    return _like(lab, skin, 12.0)
-
-
-def dominant(lab: np.ndarray) -> np.ndarray:
-    """(3,) Lab: the median of the larger half by lightness (the bulk of a region)."""
-    flat = lab.reshape(-1, 3)
-    return np.median(flat, axis=0)
+    """(H, W) bool: pixels near the cheeks' colour (beside the nose, under each eye)."""
+    half = max(1, int(0.05 * (box[2] - box[0])))
+    patches = []
+    for eye, corner in ((landmarks[0], landmarks[3]), (landmarks[1], landmarks[4])):
+        x, y = ((eye + corner) / 2).astype(int)
+        patches.append(lab[max(y - half, 0) : y + half, max(x - half, 0) : x + half].reshape(-1, 3))
+    return _like(lab, np.median(np.concatenate(patches), axis=0), 12.0)
 
 
 def recolour(frame: np.ndarray, mask: np.ndarray, shift: np.ndarray) -> np.ndarray:
@@ -94,7 +86,7 @@ def hair_mask(frame: np.ndarray, box: np.ndarray, landmarks: np.ndarray) -> np.n
     beside = (np.abs(cols - cx) > 0.42 * w) & (rows < landmarks[:2, 1].max())
     area = head & (above_brows | beside)
     probe = lab[int(top - 0.06 * h) : int(top + 0.01 * h), int(cx - 0.2 * w) : int(cx + 0.2 * w)]
-    ref = dominant(probe)
+    ref = np.median(probe.reshape(-1, 3), axis=0)
     mask = area & _like(lab, ref, 22.0) & ~_skin(lab, box, landmarks)
     return _soft(mask, 0.01 * h)
 

@@ -218,12 +218,6 @@ def test_failed_write_midway_keeps_the_previous_report(
 
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
-@pytest.mark.xfail(
-    reason="report/json.py write_atomic: the report keeps mkstemp's 0600 mode instead of "
-    "0666 & ~umask (and an existing report's mode is replaced), so other users and "
-    "CI artifact readers cannot read it",
-    strict=True,
-)
 def test_written_report_gets_the_usual_permissions(tmp_path: Path) -> None:
     umask = os.umask(0o022)
     os.umask(umask)
@@ -233,12 +227,6 @@ def test_written_report_gets_the_usual_permissions(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="needs file names that are not UTF-8")
-@pytest.mark.xfail(
-    reason="report/json.py: dumps keeps a non-UTF-8 file name as a lone surrogate "
-    "(ensure_ascii=False) and write_atomic encodes strictly, so writing the report "
-    "raises UnicodeEncodeError (a traceback in the CLI)",
-    strict=True,
-)
 def test_report_with_a_non_utf8_clip_path_can_be_written(tmp_path: Path) -> None:
     odd = os.fsdecode(os.fsencode(tmp_path) + b"/clip\xff.mp4")
     report = Report([ClipResult(1, odd, "error", f"{odd}: not a readable video")], [], [], None)

@@ -32,9 +32,9 @@ def to_dict(report: Report) -> dict[str, Any]:
         frames = c.last_frame + 1 if c.status == "ok" else (info.n_frames if info else 0)
         clips.append({
             "index": c.index,
-            "path": c.path,
+            "path": printable(c.path),
             "status": c.status,
-            "error": c.error,
+            "error": None if c.error is None else printable(c.error),
             "decoder": info.backend if info else None,
             "decode_mode": c.decode_mode if info else None,
             "fps": _r(fps),
@@ -106,6 +106,12 @@ def to_dict(report: Report) -> dict[str, Any]:
     }
 
 
+def printable(text: str) -> str:
+    """A file name as valid UTF-8 text: undecodable bytes (surrogate escapes from the
+    file system) are shown as \\xNN instead of breaking the report."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def dumps(report: Report) -> str:
     return json.dumps(to_dict(report), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -116,32 +122,46 @@ def schema() -> dict[str, Any]:
     return json.loads(text)  # type: ignore[no-any-return]
 
 
-def check_writable(path: Path) -> None:
-    """Fail before any work when the report's folder cannot take a new file."""
+def check_writable(path: Path, option: str = "--json") -> None:
+    """Fail before any work when a report's folder cannot take a new file."""
     folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
-        raise OutputError(f"{path}: --json names a directory; give a file path")
+        raise OutputError(f"{option} {path}: is a directory; give a file path")
     if not folder.is_dir():
-        raise OutputError(f"{path}: folder {folder} does not exist")
+        raise OutputError(f"{option} {path}: folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"{path}: folder {folder} is not writable")
+        raise OutputError(f"{option} {path}: folder {folder} is not writable")
 
 
-def write_atomic(path: Path, text: str) -> None:
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
     """Write via a temporary file in the same folder and a rename: readers see the
-    previous report or the new one, never half of one."""
+    previous report or the new one, never half of one. The file gets the usual
+    0666 & ~umask mode (mkstemp's 0600 would hide it from other users).
+
+    Raises:
+        OutputError: the file cannot be written (full disk, permissions...).
+    """
     folder = path.parent if str(path.parent) else Path(".")
+    payload = data.encode("utf-8") if isinstance(data, str) else data
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
         raise OutputError(f"{path}: cannot write ({exc.strerror})") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except BaseException:
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-        raise
