@@ -25,7 +25,6 @@ import numpy as np
 from drift_audit.types import Glitch, Shot
 
 THUMB_SIZE = (32, 18)  # (w, h): enough to see a cut, too coarse to see noise
-LAGS = (1, 2, 3, 4)  # differences kept per frame: to the 1..4 frames before
 LOCAL_CONTRAST = 3.0  # a cut's step must be this many times the median step around it
 REVERT_RATIO = 0.35  # back within this fraction of the step: the change was a glitch
 WINDOW = 8  # frames averaged on each side for gradual transitions
@@ -36,6 +35,19 @@ def thumbnail(image: np.ndarray) -> np.ndarray:
     """(18, 32, 3) float32 CIELAB thumbnail of an RGB frame."""
     small = cv2.resize(image, THUMB_SIZE, interpolation=cv2.INTER_AREA)
     return cv2.cvtColor(small, cv2.COLOR_RGB2LAB).astype(np.float32)
+
+
+def _centre_runs(cuts: list[int]) -> list[int]:
+    """Consecutive cut frames are one fast transition (a short, high-contrast dissolve
+    whose every step is cut-sized): keep its centre."""
+    out: list[int] = []
+    run: list[int] = []
+    for t in [*cuts, -10]:
+        if run and t != run[-1] + 1:
+            out.append((run[0] + run[-1] + 1) // 2)
+            run = []
+        run.append(t)
+    return out
 
 
 class ShotDetector:
@@ -51,7 +63,10 @@ class ShotDetector:
     def __init__(self, threshold: float = 8.0, min_shot_frames: int = 3) -> None:
         self.threshold = threshold
         self.min_shot_frames = max(1, min_shot_frames)
-        self._recent: deque[np.ndarray] = deque(maxlen=2 * WINDOW)
+        # Differences kept per frame: to the 1..L frames before, L long enough to see a
+        # glitch of min_shot_frames frames revert.
+        self.lags = tuple(range(1, max(4, self.min_shot_frames + 1) + 1))
+        self._recent: deque[np.ndarray] = deque(maxlen=max(2 * WINDOW, len(self.lags)))
         self._diffs: list[np.ndarray] = []  # per frame: difference to frame t - lag, per lag
         self._window: list[float] = []  # per frame: window-mean difference centred on it
         self._times: list[float] = []
@@ -60,13 +75,13 @@ class ShotDetector:
     def push(self, time_s: float, thumb: np.ndarray, index: int | None = None) -> None:
         """Add the next decoded frame. `index` is its true frame index when frames
         were lost before it (default: one more than the previous frame's)."""
-        row = np.full(len(LAGS), np.nan, np.float32)
-        for k, lag in enumerate(LAGS):
+        row = np.full(len(self.lags), np.nan, np.float32)
+        for k, lag in enumerate(self.lags):
             if len(self._recent) >= lag:
                 row[k] = float(np.abs(thumb - self._recent[-lag]).mean())
         self._recent.append(thumb)
-        if len(self._recent) == 2 * WINDOW:
-            frames = np.stack(self._recent)  # (2W, 18, 32, 3): frames t-W .. t+W-1
+        if len(self._recent) >= 2 * WINDOW:
+            frames = np.stack(list(self._recent)[-2 * WINDOW :])  # (2W, 18, 32, 3): t-W .. t+W-1
             before, after = frames[:WINDOW].mean(axis=0), frames[WINDOW:].mean(axis=0)
             self._window.append(float(np.abs(after - before).mean()))  # for t = n - W
         self._diffs.append(row)
@@ -79,7 +94,7 @@ class ShotDetector:
         n = len(self._diffs)
         if n == 0:
             return [], []
-        diffs = np.vstack(self._diffs)  # (n, len(LAGS)) float32, NaN where t < lag
+        diffs = np.vstack(self._diffs)  # (n, len(self.lags)) float32, NaN where t < lag
         cuts, glitches = self._hard_cuts(diffs)
         cuts = sorted(set(cuts) | set(self._gradual(n, cuts)))
         kept: list[int] = []
@@ -87,6 +102,8 @@ class ShotDetector:
             previous = kept[-1] if kept else 0
             if cut - previous >= self.min_shot_frames:
                 kept.append(cut)
+        if kept and n - kept[-1] < self.min_shot_frames:
+            kept.pop()  # a change in the last frames cannot be told from a glitch: no shot
         bounds = [0, *kept, n]  # positions in decode order
         ix = self._indices
         shots = [
@@ -115,7 +132,7 @@ class ShotDetector:
                 continue  # fast motion: every step is large
             # Does frame t + j look like frame t - 1 again? Then t .. t+j-1 was a glitch.
             back = next(
-                (j for j in range(1, min(self.min_shot_frames, len(LAGS) - 1) + 1)
+                (j for j in range(1, self.min_shot_frames + 1)
                  if t + j < n and diffs[t + j, j] < REVERT_RATIO * d1[t]),
                 None,
             )
@@ -124,7 +141,7 @@ class ShotDetector:
             else:
                 glitches.update(range(t, t + back))
                 reverts.add(t + back)
-        return cuts, glitches
+        return _centre_runs(cuts), glitches
 
     def _gradual(self, n: int, cuts: list[int]) -> list[int]:
         """Frames where a gradual transition is centred, away from any hard cut."""

@@ -113,12 +113,6 @@ def test_cross_dissolve_gives_one_cut_near_its_centre() -> None:
     assert glitches == []
 
 
-@pytest.mark.xfail(
-    reason="shots.py _hard_cuts: when the two pictures differ strongly, every blend step "
-    "of a 6-frame dissolve exceeds shot_threshold and counts as a hard cut, so the "
-    "dissolve splits into 3-frame phantom shots",
-    strict=True,
-)
 def test_cross_dissolve_between_very_different_pictures_gives_one_cut() -> None:
     first, second = picture(6), picture(7)  # mean difference ~85
     shots, _ = detect([first] * 15 + dissolve(first, second, 6) + [second] * 15)
@@ -151,13 +145,6 @@ def test_cut_closer_than_min_shot_frames_keeps_only_the_first() -> None:
     assert starts(shots) == [0, 10]
 
 
-@pytest.mark.xfail(
-    reason="shots.py _hard_cuts: the revert look-ahead is capped at len(LAGS) - 1 = 3 "
-    "frames (differences are kept only up to lag 4), so with min_shot_frames >= 4 a "
-    "4-frame flash becomes two cuts instead of a glitch, against the documented "
-    "'a change that reverts within min_shot_frames is a glitch' (config allows 1..100)",
-    strict=True,
-)
 def test_flash_as_long_as_min_shot_frames_is_a_glitch() -> None:
     shots, glitches = detect([A] * 12 + [B] * 4 + [A] * 12, min_shot_frames=4)
     assert len(shots) == 1
