@@ -28,3 +28,6 @@ clean:
 
 calibrate: install
 	$(BIN)/python scripts/calibrate.py --embedder dlib
+
+bench: install
+	$(BIN)/python scripts/bench.py --json .bench/results.json

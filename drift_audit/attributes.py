@@ -15,17 +15,18 @@ import numpy as np
 ATTRIBUTES = ("hair", "upper_clothing", "skin", "facial_hair")
 HAIR, CLOTHING, SKIN, FACIAL_HAIR = range(4)
 
-THRESHOLDS = {"hair": 15.0, "upper_clothing": 15.0, "skin": 10.0, "facial_hair": 12.0}
+THRESHOLDS = {"hair": 18.0, "upper_clothing": 12.0, "skin": 10.0, "facial_hair": 10.0}
 """Smallest change reported, in ΔE2000 (facial hair: in `facial_hair_score` units)."""
 
 FACIAL_HAIR_PRESENT = 18.0
+SKIN_K_L = 2.0  # skin is compared with lightness at half weight: it follows the lighting
 """A `facial_hair_score` at or above this names the chin colour; below it, "none"."""
 
 MIN_VISIBLE = 0.3  # a region less visible than this inside the frame is invalid
 MIN_PIXELS = 12  # fewer usable samples than this: invalid
 PATCH = 40  # regions are resampled to at most PATCH x PATCH samples
 HAIR_SPAN = (1.1, 0.5)  # hair region: box widths wide, box heights tall (0.1 below the top)
-HAIR_BAND = 0.08  # box heights of hair kept above the forehead
+HAIR_BAND = (0.0, 0.08)  # box heights skipped above the forehead, then kept as hair
 # a hair sample this close to the cheeks' colour is skin: hue (degrees), chroma ratio, ΔL*
 SKIN_HUE, SKIN_CHROMA, SKIN_LIGHTNESS = 25.0, (0.7, 1.6), 30.0
 
@@ -172,8 +173,8 @@ def regions(box: np.ndarray, landmarks: np.ndarray) -> dict[str, np.ndarray]:
     - hair: 0.9 box widths wide, from 0.28 box heights above the box top to 0.08 below it
       (`measure` keeps only its head-shaped cap, see HAIR_CAP);
     - upper_clothing: 0.3-1.2 box heights below the box, 1.8 box widths wide;
-    - facial_hair: the chin, 1.2 mouth widths wide, from 35% to 90% of the way from the
-      mouth to the box bottom.
+    - facial_hair: the chin, 1.1 mouth widths wide, from 0.35 to 0.65 eye-to-mouth
+      distances below the mouth (landmarks only: box jitter does not move it).
 
     Args:
         box: (4,) xyxy face box in frame pixels.
@@ -188,7 +189,6 @@ def regions(box: np.ndarray, landmarks: np.ndarray) -> dict[str, np.ndarray]:
     ey = np.array([-ex[1], ex[0]])
     eyes, mouth = (eye_l + eye_r) / 2, (mouth_l + mouth_r) / 2
     top = eyes + ey * float(np.dot((eyes[0], box[1]) - eyes, ey))  # box top on the face axis
-    bottom = eyes + ey * float(np.dot((eyes[0], box[3]) - eyes, ey))
     out = {}
     for name, eye, corner, side in (("skin_left", eye_l, mouth_l, -1), ("skin_right", eye_r, mouth_r, 1)):
         centre = 0.55 * eye + 0.45 * corner + ex * side * 0.04 * w
@@ -200,9 +200,9 @@ def regions(box: np.ndarray, landmarks: np.ndarray) -> dict[str, np.ndarray]:
     cx = (box[0] + box[2]) / 2
     out["upper_clothing"] = np.array([(cx - 0.9 * w, box[3] + 0.3 * h), (1.8 * w, 0), (0, 0.9 * h)])
     mouth_w = float(np.hypot(*(mouth_r - mouth_l)))
-    depth = float(np.dot(bottom - mouth, ey))
+    drop = float(np.dot(mouth - eyes, ey))  # eyes to mouth, along the face
     out["facial_hair"] = np.array(
-        [mouth - 0.55 * mouth_w * ex + 0.5 * depth * ey, 1.1 * mouth_w * ex, 0.45 * depth * ey]
+        [mouth - 0.55 * mouth_w * ex + 0.35 * drop * ey, 1.1 * mouth_w * ex, 0.3 * drop * ey]
     )
     return out
 
@@ -215,9 +215,9 @@ def _skin_like(lab: np.ndarray, skin: np.ndarray) -> np.ndarray:
     """
     chroma = np.hypot(lab[..., 1], lab[..., 2])
     ref_chroma = max(float(np.hypot(skin[1], skin[2])), 1.0)
-    hue = np.degrees(np.arctan2(lab[..., 2], lab[..., 1]) - np.arctan2(skin[2], skin[1]))
+    turn = np.degrees(np.arctan2(lab[..., 2], lab[..., 1]) - np.arctan2(skin[2], skin[1]))
     return (
-        (np.abs((hue + 180) % 360 - 180) < SKIN_HUE)
+        (np.abs((turn + 180) % 360 - 180) < SKIN_HUE)
         & (chroma > SKIN_CHROMA[0] * ref_chroma)
         & (chroma < SKIN_CHROMA[1] * ref_chroma)
         & (np.abs(lab[..., 0] - skin[0]) < SKIN_LIGHTNESS)
@@ -228,9 +228,10 @@ def _hairline_band(skin: np.ndarray, inside: np.ndarray) -> np.ndarray:
     """(h, w) bool: the hair region's samples just above the forehead, column by column.
 
     Hair borders the forehead from above, while background surrounds the head, so in
-    each column near the face axis (within 0.3 box widths) the samples kept are the
-    HAIR_BAND box heights above the run of skin that rises from the region's bottom
-    (the bottom rows themselves where the column starts with hair, e.g. a fringe).
+    each column near the face axis (within 0.3 box widths) the samples kept lie in a
+    band above the run of skin that rises from the region's bottom, past a gap where
+    hair and skin blur into each other (HAIR_BAND); where a column starts with hair
+    (a fringe), the band starts at the bottom.
 
     Args:
         skin: (h, w) bool, samples like the cheeks' colour.
@@ -242,9 +243,10 @@ def _hairline_band(skin: np.ndarray, inside: np.ndarray) -> np.ndarray:
     is_skin = (skin & inside)[::-1]
     frac = np.cumsum(is_skin, axis=0) / np.arange(1, rows + 1)[:, None]
     run = np.where(is_skin & (frac >= 0.75), np.arange(1, rows + 1)[:, None], 0).max(axis=0)
-    band = max(2, round(rows * HAIR_BAND / HAIR_SPAN[1]))
+    gap, band = (max(1, round(rows * x / HAIR_SPAN[1])) for x in HAIR_BAND)
+    top = rows - run - gap  # (w,) first row above the hairline's blur
     r = np.arange(rows)[:, None]
-    keep = (r < rows - run) & (r >= rows - run - band)
+    keep = (r < top) & (r >= top - band)
     u = (np.arange(cols) + 0.5) / cols * HAIR_SPAN[0] - HAIR_SPAN[0] / 2
     return keep & (np.abs(u) <= 0.3)[None, :] & inside & ~skin
 
@@ -383,7 +385,7 @@ def compare(anchor: np.ndarray, other: np.ndarray) -> list[AttributeChange]:
     changes = []
     for i in (HAIR, CLOTHING, SKIN):
         if anchor[i, 3] and other[i, 3]:
-            delta = float(delta_e2000(anchor[i, :3], other[i, :3]))
+            delta = float(delta_e2000(anchor[i, :3], other[i, :3], SKIN_K_L if i == SKIN else 1.0))
             if delta >= THRESHOLDS[ATTRIBUTES[i]]:
                 changes.append(
                     _change(ATTRIBUTES[i], colour_name(anchor[i, :3]), colour_name(other[i, :3]), delta)
@@ -393,7 +395,7 @@ def compare(anchor: np.ndarray, other: np.ndarray) -> list[AttributeChange]:
         present = (before >= FACIAL_HAIR_PRESENT, after >= FACIAL_HAIR_PRESENT)
         delta = float(delta_e2000(anchor[FACIAL_HAIR, :3], other[FACIAL_HAIR, :3]))
         moved = abs(after - before) >= THRESHOLDS["facial_hair"]
-        if (present[0] != present[1] and moved) or (all(present) and delta >= THRESHOLDS["facial_hair"]):
+        if (present[0] != present[1] and moved) or (all(present) and delta >= THRESHOLDS["hair"]):
             names = [colour_name(v[FACIAL_HAIR, :3]) if p else "none" for v, p in zip((anchor, other), present, strict=True)]
             changes.append(_change("facial_hair", names[0], names[1], delta))
     return changes

@@ -150,12 +150,23 @@ class FrameSource(ABC):
     def _open(self) -> VideoInfo: ...
 
     @abstractmethod
-    def frames(self, want: Callable[[int, float], bool]) -> Iterator[DecodedFrame]:
+    def frames(
+        self, want: Callable[[int, float], bool], max_side: int | None = None
+    ) -> Iterator[DecodedFrame]:
         """Every frame, in order. `want(index, time_s)` says which ones need pixels.
 
-        Raises:
-            InputError: when decoding fails before any frame is read.
+        Args:
+            max_side: when given, images come downscaled so their long side is at most
+                this (backends that can scale while converting do so: far cheaper).
         """
+
+    def _small_size(self, max_side: int | None) -> tuple[int, int] | None:
+        """(w, h) to scale to, or None when the frames are small enough already."""
+        w, h = self.info.width, self.info.height
+        if max_side is None or max(w, h) <= max_side:
+            return None
+        scale = max_side / max(w, h)
+        return max(2, round(w * scale / 2) * 2), max(2, round(h * scale / 2) * 2)
 
     def close(self) -> None:
         self._release()
@@ -190,8 +201,17 @@ class DecordSource(FrameSource):
             raise InputError(str(self.path), "no video frames")
         return VideoInfo(str(self.path), fps, n, int(width), int(height), "", self.name)
 
-    def frames(self, want: Callable[[int, float], bool]) -> Iterator[DecodedFrame]:
+    def frames(
+        self, want: Callable[[int, float], bool], max_side: int | None = None
+    ) -> Iterator[DecodedFrame]:
+        import decord
+
         reader = self._reader
+        size = self._small_size(max_side)
+        if size is not None:  # decord scales inside FFmpeg's converter: cheaper than after
+            with NativeStderr():
+                reader = decord.VideoReader(str(self.path), width=size[0], height=size[1],
+                                            num_threads=0)
         fps = self.info.fps or 25.0
         previous: DecodedFrame | None = None
         errors_seen = False
@@ -245,8 +265,11 @@ class OpenCVSource(FrameSource):
         codec = _fourcc(int(self._cap.get(cv2.CAP_PROP_FOURCC)))
         return VideoInfo(str(self.path), fps, max(n, 1), width, height, codec, self.name)
 
-    def frames(self, want: Callable[[int, float], bool]) -> Iterator[DecodedFrame]:
+    def frames(
+        self, want: Callable[[int, float], bool], max_side: int | None = None
+    ) -> Iterator[DecodedFrame]:
         cap = self._cap
+        size = self._small_size(max_side)
         fps = self.info.fps
         previous: DecodedFrame | None = None
         errors_seen = False
@@ -261,6 +284,8 @@ class OpenCVSource(FrameSource):
                 if want(index, time_s):
                     ok, bgr = cap.retrieve()
                     if ok:
+                        if size is not None:
+                            bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
                         image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
                 previous = DecodedFrame(index, time_s, image, lost)
                 yield previous

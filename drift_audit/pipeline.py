@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from drift_audit.cache import ClipCache
 
 
+SHOT_DECODE_SIDE = 160
+"""Shot detection reads every frame, but only this big (long side, pixels)."""
+
 ProgressHook = Callable[[str, int, int], None]
 """hook(stage, completed, total): called as work advances; total 0 means unknown."""
 
@@ -117,7 +120,7 @@ def analyse_clip(index: int, path: Path, config: AuditConfig, models: Models,
         result.info = source.info
         detector = ShotDetector(config.shot_threshold, config.min_shot_frames)
         total = source.info.n_frames
-        for frame in source.frames(lambda i, t: True):
+        for frame in source.frames(lambda i, t: True, max_side=SHOT_DECODE_SIDE):
             assert frame.image is not None
             detector.push(frame.time_s, thumbnail(frame.image), frame.index)
             result.times[frame.index] = frame.time_s

@@ -29,10 +29,10 @@ from drift_audit.attributes import delta_e2000, rgb_to_lab  # noqa: E402
 MEDIA = REPO_ROOT.parent / "shared" / "media"
 
 BLOND = np.array([72.0, 4.0, 30.0])  # Lab of light golden-blond hair
-RED_HAIR = np.array([38.0, 34.0, 34.0])  # Lab of auburn / copper hair
+RED_HAIR = np.array([32.0, 48.0, 22.0])  # Lab of dyed cherry-red hair
 BURGUNDY = np.array([28.0, 32.0, 10.0])  # Lab of a burgundy jacket
 LIGHT_GREY = np.array([72.0, 0.0, 4.0])  # Lab of a light grey jacket
-TAN = np.array([0.0, 8.0, 14.0])  # Lab shift: skin turned orange-tan
+TAN = np.array([-15.0, 12.0, 22.0])  # Lab shift: skin turned darker and orange
 
 
 def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
@@ -53,14 +53,22 @@ def _like(lab: np.ndarray, ref: np.ndarray, tolerance: float) -> np.ndarray:
     return delta_e2000(lab, ref) < tolerance
 
 
-def _skin(lab: np.ndarray, box: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """(H, W) bool: pixels near the cheeks' colour (beside the nose, under each eye)."""
+def _cheeks(lab: np.ndarray, box: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """(3,) Lab: the median of two squares beside the nose, under each eye."""
     half = max(1, int(0.05 * (box[2] - box[0])))
     patches = []
     for eye, corner in ((landmarks[0], landmarks[3]), (landmarks[1], landmarks[4])):
         x, y = ((eye + corner) / 2).astype(int)
         patches.append(lab[max(y - half, 0) : y + half, max(x - half, 0) : x + half].reshape(-1, 3))
-    return _like(lab, np.median(np.concatenate(patches), axis=0), 12.0)
+    return np.median(np.concatenate(patches), axis=0)
+
+
+def _skin(lab: np.ndarray, cheeks: np.ndarray) -> np.ndarray:
+    """(H, W) bool: pixels of the cheeks' hue and chroma, whatever their lightness
+    (so shaded skin, a forehead under a fringe, counts too)."""
+    chroma, ref_chroma = np.hypot(lab[..., 1], lab[..., 2]), float(np.hypot(*cheeks[1:]))
+    turn = np.degrees(np.arctan2(lab[..., 2], lab[..., 1]) - np.arctan2(cheeks[2], cheeks[1]))
+    return (chroma > 0.6 * ref_chroma) & (np.abs((turn + 180) % 360 - 180) < 25)
 
 
 def recolour(frame: np.ndarray, mask: np.ndarray, shift: np.ndarray) -> np.ndarray:
@@ -71,24 +79,54 @@ def recolour(frame: np.ndarray, mask: np.ndarray, shift: np.ndarray) -> np.ndarr
     return lab_to_rgb(out)
 
 
-def hair_mask(frame: np.ndarray, box: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """(H, W) float32: the hair on top and at the sides of the head.
+def _foreground(frame: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the head, cut from the background by GrabCut.
 
-    Hair is taken to be the dark-to-mid, non-skin pixels in a head-shaped area above
-    the eyebrows whose colour is close to the typical colour just above the forehead.
+    GrabCut starts from the face (certain), a head-shaped ellipse around it (likely)
+    and a frame around that (background), on the neighbourhood shrunk to <= 160 px,
+    so it takes ~0.1 s.
+    """
+    height, width = frame.shape[:2]
+    h, w = box[3] - box[1], box[2] - box[0]
+    cx0, cy0 = int(max(0, box[0] - 0.6 * w)), int(max(0, box[1] - 0.8 * h))
+    cx1, cy1 = int(min(width, box[2] + 0.6 * w)), int(min(height, box[3] + 0.1 * h))
+    scale = min(1.0, 160 / max(cx1 - cx0, cy1 - cy0))
+    small = cv2.resize(frame[cy0:cy1, cx0:cx1], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    rows, cols = np.mgrid[0 : small.shape[0], 0 : small.shape[1]]
+    x, y = cols / scale + cx0, rows / scale + cy0  # frame pixels
+    cx = (box[0] + box[2]) / 2
+    mask = np.full(small.shape[:2], cv2.GC_BGD, np.uint8)
+    head = ((x - cx) / (0.85 * w)) ** 2 + ((y - box[1] - 0.3 * h) / (0.95 * h)) ** 2 <= 1
+    mask[head] = cv2.GC_PR_FGD
+    face = (np.abs(x - cx) < 0.3 * w) & (y > box[1] + 0.1 * h) & (y < box[3] - 0.1 * h)
+    mask[face] = cv2.GC_FGD
+    cv2.setRNGSeed(0)  # GrabCut seeds its colour models with k-means
+    models = np.zeros((1, 65)), np.zeros((1, 65))
+    cv2.grabCut(small[..., ::-1].copy(), mask, None, *models, 3, cv2.GC_INIT_WITH_MASK)
+    fg = np.isin(mask, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.uint8)
+    out = np.zeros((height, width), bool)
+    out[cy0:cy1, cx0:cx1] = cv2.resize(fg, (cx1 - cx0, cy1 - cy0), interpolation=cv2.INTER_NEAREST) > 0
+    return out
+
+
+def hair_mask(frame: np.ndarray, box: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """(H, W) float32: dark hair on top and at the sides of the head.
+
+    The head is segmented from the background with GrabCut; hair is its dark,
+    low-chroma, non-skin part above the eyebrows (beside the face: above the eyes).
+    Meant for dark hair: the edits below turn dark hair blond or red.
     """
     h, w = box[3] - box[1], box[2] - box[0]
+    height, width = frame.shape[:2]
     lab = rgb_to_lab(frame)
-    rows, cols = np.mgrid[0 : frame.shape[0], 0 : frame.shape[1]]
-    cx, top = (box[0] + box[2]) / 2, box[1]
-    head = ((cols - cx) / (0.75 * w)) ** 2 + ((rows - (top + 0.25 * h)) / (0.85 * h)) ** 2 <= 1
-    above_brows = rows < landmarks[:2, 1].min() - 0.18 * h
-    beside = (np.abs(cols - cx) > 0.42 * w) & (rows < landmarks[:2, 1].max())
-    area = head & (above_brows | beside)
-    probe = lab[int(top - 0.06 * h) : int(top + 0.01 * h), int(cx - 0.2 * w) : int(cx + 0.2 * w)]
-    ref = np.median(probe.reshape(-1, 3), axis=0)
-    mask = area & _like(lab, ref, 22.0) & ~_skin(lab, box, landmarks)
-    return _soft(mask, 0.01 * h)
+    cheeks = _cheeks(lab, box, landmarks)
+    rows, cols = np.mgrid[0:height, 0:width]
+    cx, eye_y = (box[0] + box[2]) / 2, landmarks[:2, 1]
+    central = np.abs(cols - cx) < 0.35 * w
+    area = np.where(central, rows < eye_y.min() - 0.15 * h, rows < eye_y.max())
+    chroma = np.hypot(lab[..., 1], lab[..., 2])
+    dark = (lab[..., 0] < min(55.0, cheeks[0] - 15.0)) & (chroma < 25.0)
+    return _soft(_foreground(frame, box) & area & dark & ~_skin(lab, cheeks), 0.01 * h)
 
 
 def clothing_mask(frame: np.ndarray, box: np.ndarray) -> np.ndarray:
@@ -158,12 +196,14 @@ def paint_beard(
 def tint_skin(
     frame: np.ndarray, box: np.ndarray, landmarks: np.ndarray, shift: np.ndarray = TAN
 ) -> np.ndarray:
-    """The photo with the face (an ellipse over the box) tinted by a Lab `shift`."""
+    """The photo with the skin of the face, forehead and neck shifted by `shift` (Lab)."""
     h, w = box[3] - box[1], box[2] - box[0]
+    lab = rgb_to_lab(frame)
     rows, cols = np.mgrid[0 : frame.shape[0], 0 : frame.shape[1]]
-    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-    face = ((cols - cx) / (0.55 * w)) ** 2 + ((rows - cy) / (0.55 * h)) ** 2 <= 1
-    return recolour(frame, _soft(face, 0.04 * h), shift)
+    cx, cy = (box[0] + box[2]) / 2, box[1] + 0.45 * h
+    head = ((cols - cx) / (0.7 * w)) ** 2 + ((rows - cy) / (0.8 * h)) ** 2 <= 1
+    skin = head & _skin(lab, _cheeks(lab, box, landmarks))
+    return recolour(frame, _soft(skin, 0.01 * h), shift)
 
 
 EDITS: dict[str, Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]] = {

@@ -117,3 +117,12 @@ def test_one_frame_clip(fixtures: Path) -> None:
     source = open_source(fixtures / "one_frame.mp4")
     frames = list(source.frames(lambda i, t: True))
     assert [f.index for f in frames] == [0]
+
+
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+@pytest.mark.parametrize("name", ["stamped_h264.mp4", "stamped_mpeg4.avi", "stamped_hevc.mp4"])
+def test_downscaled_reading_is_exact_too(fixtures: Path, backend: str, name: str) -> None:
+    source = open_source(fixtures / name, backend)
+    frames = list(source.frames(lambda i, t: True, max_side=200))
+    assert all(max(f.image.shape[:2]) <= 200 for f in frames)  # type: ignore[union-attr]
+    assert [read_stamp(f.image) for f in frames] == [f.index for f in frames]

@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+"""`make bench`: drift-audit at default settings against the naive loop, side by side.
+
+Builds a fixed benchmark set from ../shared/media (the real clip, plus 720p and
+1080p clips filmed from the photos with camera motion and cuts; >= 60 s of video),
+then times, each in its own fresh process so peak RSS is its own:
+  (a) drift-audit at default settings (no cache);
+  (b) the naive loop: every frame decoded with OpenCV, MTCNN called once per frame
+      on the full frame, every face embedded, the same clustering;
+  (c) the incremental cache: a cold run, a warm re-run, and a re-run after one clip
+      was replaced.
+It prints realtime factors, per-stage wall time, faces embedded, peak RSS and the
+speed-up of (a) over (b), and checks that (a) and (b) find the same characters.
+
+Usage: python scripts/bench.py [--out DIR] [--json PATH] [--skip-naive]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from scripts.media_clips import MEDIA, build_clip  # noqa: E402
+
+F, G = MEDIA / "faces", MEDIA / "group"
+BENCH_SET: list[tuple[str, tuple[int, int], list[tuple[Path, float]]]] = [
+    ("a_720p.mp4", (1280, 720), [(G / "obama_biden_1.jpg", 3.0), (F / "alex_lacamoire/alex2.jpg", 2.5),
+                                 (F / "obama/obama2.jpg", 2.5), (G / "obama_biden_2.jpg", 2.0)]),
+    ("b_720p.mp4", (1280, 720), [(F / "biden/biden1.jpg", 3.0), (F / "obama/obama3.jpg", 3.0),
+                                 (F / "alex_lacamoire/alex3.jpg", 2.0), (F / "obama/obama4.jpg", 2.0)]),
+    ("c_720p.mp4", (1280, 720), [(G / "obama_biden_2.jpg", 4.0), (F / "biden/biden2.jpg", 3.0),
+                                 (F / "obama/obama1.jpg", 3.0)]),
+    ("d_1080p.mp4", (1920, 1080), [(F / "obama/obama1.jpg", 3.5), (G / "obama_biden_1.jpg", 3.5),
+                                   (F / "alex_lacamoire/alex1.png", 3.0)]),
+    ("e_1080p.mp4", (1920, 1080), [(F / "biden/biden2.jpg", 3.0), (F / "obama/obama4.jpg", 3.0),
+                                   (G / "obama_biden_2.jpg", 4.0)]),
+]
+
+
+def build_set(out: Path) -> list[Path]:
+    clips = [MEDIA / "clips" / "hamilton_short.mp4"]
+    for name, size, shots in BENCH_SET:
+        clips.append(build_clip(out / name, shots, size, 25))
+    return clips
+
+
+def video_seconds(clips: list[Path]) -> float:
+    import cv2
+
+    total = 0.0
+    for clip in clips:
+        cap = cv2.VideoCapture(str(clip))
+        total += cap.get(cv2.CAP_PROP_FRAME_COUNT) / cap.get(cv2.CAP_PROP_FPS)
+        cap.release()
+    return total
+
+
+# ----------------------------------------------------------------------------- runners
+def run_drift_audit(clips: list[str], cache_dir: str | None) -> dict[str, Any]:
+    """(a): the library at default settings, models loaded outside the timed part
+    only for the per-stage split; wall time includes model loading."""
+    from drift_audit.config import AuditConfig
+    from drift_audit.pipeline import Models, audit
+    from drift_audit.report.json import dumps
+
+    start = time.perf_counter()
+    config = AuditConfig(use_cache=cache_dir is not None,
+                         cache_dir=Path(cache_dir) if cache_dir else None)
+    models = Models(config)
+    tick = time.perf_counter()
+    models.detector, models.embedder  # noqa: B018
+    load = time.perf_counter() - tick
+    report = audit([Path(c) for c in clips], config, models=models)
+    tick = time.perf_counter()
+    dumps(report)
+    report_s = time.perf_counter() - tick
+    wall = time.perf_counter() - start
+    stages = {"load models": load, **report.timings, "report": report_s}
+    faces = sum(len(t.crops) for c in report.clips for t in c.tracks)
+    return {"wall_s": wall, "stages": stages, "faces_embedded": faces,
+            "characters": _signature(report), "cache_hits": report.timings.get("cache_hits", 0)}
+
+
+def run_naive(clips: list[str]) -> dict[str, Any]:
+    """(b): what practitioners write by hand: decode every frame with OpenCV, MTCNN
+    once per frame, embed every face, then the same clustering."""
+    import cv2
+
+    from drift_audit.cluster import cluster
+    from drift_audit.detect import MTCNNDetector, crop_faces
+    from drift_audit.embed import DlibEmbedder
+
+    start = time.perf_counter()
+    stages = {"load models": 0.0, "decode": 0.0, "detect": 0.0, "embed": 0.0, "cluster": 0.0}
+    tick = time.perf_counter()
+    detector = MTCNNDetector(min_face_px=32, max_side=100_000)  # full frames, no downscale
+    embedder = DlibEmbedder()
+    stages["load models"] = time.perf_counter() - tick
+    vectors, owners = [], []  # owners: (clip, frame) of each face
+    for k, clip in enumerate(clips):
+        cap = cv2.VideoCapture(clip)
+        index = 0
+        while True:
+            tick = time.perf_counter()
+            ok, bgr = cap.read()
+            if not ok:
+                break
+            rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+            stages["decode"] += time.perf_counter() - tick
+            tick = time.perf_counter()
+            faces = detector.detect(rgb[None], np.array([index]))  # one frame per call
+            stages["detect"] += time.perf_counter() - tick
+            tick = time.perf_counter()
+            if len(faces):
+                vectors.append(embedder.embed(crop_faces(rgb, faces)))
+                owners += [(k, index)] * len(faces)
+            stages["embed"] += time.perf_counter() - tick
+            index += 1
+        cap.release()
+    tick = time.perf_counter()
+    emb = np.concatenate(vectors) if vectors else np.zeros((0, 128), np.float32)
+    same_frame = np.array([[a == b for b in owners] for a in owners], bool)
+    np.fill_diagonal(same_frame, False)
+    labels = cluster(embedder.similarity(emb, emb), same_frame, embedder.threshold)
+    stages["cluster"] = time.perf_counter() - tick
+    chars = []
+    for label in range(int(labels.max()) + 1 if len(labels) else 0):
+        members = emb[labels == label]
+        if len(members) >= 3:  # the naive loop's noise floor: a face seen in 3+ frames
+            chars.append(embedder.centroid(members).tolist())
+    return {"wall_s": time.perf_counter() - start, "stages": stages,
+            "faces_embedded": len(emb), "characters": chars}
+
+
+def _signature(report: Any) -> list[list[float]]:
+    from drift_audit.drift import Metric  # noqa: F401  (keeps imports symmetric)
+
+    out = []
+    for ch in report.characters:
+        vecs = np.concatenate([report_tracks(report)[i].embeddings for i in ch.track_ids])
+        out.append(vecs.mean(axis=0).tolist())
+    return out
+
+
+def report_tracks(report: Any) -> list[Any]:
+    return sorted((t for c in report.clips for t in c.tracks),
+                  key=lambda t: (t.clip, t.first_frame, float(t.faces.xyxy[0, 0])))
+
+
+def in_subprocess(kind: str, clips: list[str], cache_dir: str | None = None) -> dict[str, Any]:
+    """Run one measurement in a fresh interpreter; returns its numbers with peak RSS."""
+    code = (
+        "import json, resource, sys; sys.path.insert(0, %r); from scripts import bench; "
+        "r = bench.run_%s(%r%s); "
+        "r['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024; "
+        "print('RESULT' + json.dumps(r))"
+    ) % (str(REPO_ROOT), kind, clips, f", {cache_dir!r}" if kind == "drift_audit" else "")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    for line in out.stdout.splitlines():
+        if line.startswith("RESULT"):
+            return json.loads(line[6:])  # type: ignore[no-any-return]
+    raise RuntimeError(f"{kind} failed:\n{out.stderr[-3000:]}")
+
+
+def same_characters(a: list[list[float]], b: list[list[float]], threshold: float) -> tuple[bool, str]:
+    from drift_audit.embed import DlibEmbedder
+
+    if not a or not b:
+        return len(a) == len(b), f"{len(a)} vs {len(b)} characters"
+    sim = DlibEmbedder.similarity(None, np.array(a, np.float32), np.array(b, np.float32))  # type: ignore[arg-type]
+    matched_a = int(np.sum(sim.max(axis=1) >= threshold))
+    matched_b = int(np.sum(sim.max(axis=0) >= threshold))
+    ok = matched_a == len(a) and matched_b == len(b)
+    return ok, (f"drift-audit {len(a)} characters, naive {len(b)}; "
+                f"{matched_a}/{len(a)} and {matched_b}/{len(b)} have a counterpart")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="drift-audit benchmark")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / ".bench")
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--skip-naive", action="store_true")
+    args = parser.parse_args()
+    if not MEDIA.is_dir():
+        sys.exit(f"bench: {MEDIA} not found (the benchmark set is built from it)")
+    clips = build_set(args.out)
+    seconds = video_seconds(clips)
+    names = [str(c) for c in clips]
+    print(f"benchmark set: {len(clips)} clips, {seconds:.1f} s of video "
+          f"(1x 640x360, 3x 1280x720, 2x 1920x1080), {resource.getpagesize()} B pages")
+
+    results: dict[str, Any] = {"video_s": seconds, "clips": [c.name for c in clips]}
+    results["drift_audit"] = a = in_subprocess("drift_audit", names)
+    if not args.skip_naive:
+        results["naive"] = b = in_subprocess("naive", names)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = Path(tmp) / "cache"
+        cold = in_subprocess("drift_audit", names, str(cache))
+        warm = in_subprocess("drift_audit", names, str(cache))
+        changed = list(names)
+        replaced = Path(tmp) / "replaced_720p.mp4"
+        build_clip(replaced, [(F / "biden/biden1.jpg", 4.0), (F / "obama/obama2.jpg", 4.0)],
+                   (1280, 720), 25)
+        changed[2] = str(replaced)
+        one_new = in_subprocess("drift_audit", changed, str(cache))
+    results["cache"] = {"cold_s": cold["wall_s"], "warm_s": warm["wall_s"],
+                        "one_replaced_s": one_new["wall_s"], "warm_hits": warm["cache_hits"],
+                        "one_replaced_hits": one_new["cache_hits"]}
+
+    def row(name: str, r: dict[str, Any]) -> None:
+        stages = "  ".join(f"{k} {v:.1f}s" for k, v in r["stages"].items() if k != "cache_hits")
+        print(f"{name:<12} wall {r['wall_s']:7.1f} s  realtime x{seconds / r['wall_s']:5.2f}  "
+              f"faces embedded {r['faces_embedded']:5d}  peak RSS {r['peak_rss_mb']:6.0f} MB")
+        print(f"{'':<12} {stages}")
+
+    print()
+    row("drift-audit", a)
+    if not args.skip_naive:
+        row("naive", b)
+        print(f"speed-up of drift-audit over naive: x{b['wall_s'] / a['wall_s']:.1f}")
+        ok, why = same_characters(a["characters"], b["characters"], 0.40)
+        results["same_characters"] = ok
+        print(f"same characters: {'yes' if ok else 'NO'} ({why})")
+    c = results["cache"]
+    print(f"cache: cold {c['cold_s']:.1f} s, warm {c['warm_s']:.1f} s "
+          f"(x{c['cold_s'] / c['warm_s']:.1f}, {int(c['warm_hits'])} hits), one clip replaced "
+          f"{c['one_replaced_s']:.1f} s ({int(c['one_replaced_hits'])} hits)")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=float))
+    shutil.rmtree(args.out / ".tmp", ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
