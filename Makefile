@@ -2,7 +2,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test test-fast fixtures lint bench calibrate clean
+.PHONY: install test test-fast fixtures lint bench calibrate fuzz clean
 
 install: $(BIN)/drift-audit
 
@@ -31,3 +31,6 @@ calibrate: install
 
 bench: install
 	$(BIN)/python scripts/bench.py --json .bench/results.json
+
+fuzz: install fixtures
+	FUZZ_SEEDS=240 $(BIN)/python -m pytest -q -s tests/test_fuzz.py

@@ -132,14 +132,12 @@ def _sample(
     return rgb_to_lab(patch), inside
 
 
-def _dominant(lab: np.ndarray, weight: np.ndarray | None = None, iterations: int = 8) -> np.ndarray:
-    """(3,) float32: the per-channel median of the heaviest of 3 k-means clusters.
+def _dominant(lab: np.ndarray, iterations: int = 8) -> np.ndarray:
+    """(3,) float32: the per-channel median of the largest of 3 k-means clusters.
 
     Args:
         lab: (n, 3) Lab samples. Clusters start at lightness quantiles, so the
             result is deterministic.
-        weight: (n,) how much each sample counts when the clusters are weighed;
-            None counts samples (the largest cluster wins).
     """
     order = np.argsort(lab[:, 0])
     centres = lab[order[(np.array([1, 3, 5]) * len(lab)) // 6]].astype(np.float64)
@@ -148,19 +146,22 @@ def _dominant(lab: np.ndarray, weight: np.ndarray | None = None, iterations: int
         for k in range(3):
             if (labels == k).any():
                 centres[k] = lab[labels == k].mean(axis=0)
-    heaviest = np.bincount(labels, weights=weight, minlength=3).argmax()
-    return np.median(lab[labels == heaviest], axis=0).astype(np.float32)
+    largest = np.bincount(labels, minlength=3).argmax()
+    return np.median(lab[labels == largest], axis=0).astype(np.float32)
 
 
-def _result(
-    lab: np.ndarray, keep: np.ndarray, visible: float, weight: np.ndarray | None = None
-) -> np.ndarray:
-    """(4,) float32 [L, a, b, valid] from (n, 3) samples and an (n,) mask of the usable ones."""
+def _result(lab: np.ndarray, keep: np.ndarray, visible: float, robust: bool = False) -> np.ndarray:
+    """(4,) float32 [L, a, b, valid] from (n, 3) samples and an (n,) mask of the usable ones.
+
+    Args:
+        robust: the per-channel median of all usable samples rather than the
+            dominant cluster's: for regions of one material (cheeks, chin), where
+            the clusters only split shading and strands and picking one is noise.
+    """
     if visible < MIN_VISIBLE or keep.sum() < MIN_PIXELS:
         return np.zeros(4, np.float32)
-    return np.append(_dominant(lab[keep], None if weight is None else weight[keep]), 1.0).astype(
-        np.float32
-    )
+    colour = np.median(lab[keep], axis=0) if robust else _dominant(lab[keep])
+    return np.append(colour, 1.0).astype(np.float32)
 
 
 def regions(box: np.ndarray, landmarks: np.ndarray) -> dict[str, np.ndarray]:
@@ -270,7 +271,7 @@ def measure(frame: np.ndarray, box: np.ndarray, landmarks: np.ndarray) -> np.nda
     cheeks = [_sample(frame, *reg[k]) for k in ("skin_left", "skin_right")]
     lab = np.concatenate([c[0].reshape(-1, 3) for c in cheeks])
     keep = np.concatenate([c[1].ravel() for c in cheeks])
-    out[SKIN] = _result(lab, keep, float(keep.mean()))
+    out[SKIN] = _result(lab, keep, float(keep.mean()), robust=True)
 
     lab, inside = _sample(frame, *reg["hair"])
     skin = _skin_like(lab, out[SKIN, :3]) if out[SKIN, 3] else np.zeros_like(inside)
@@ -281,8 +282,7 @@ def measure(frame: np.ndarray, box: np.ndarray, landmarks: np.ndarray) -> np.nda
     out[CLOTHING] = _result(lab.reshape(-1, 3), inside.ravel(), float(inside.mean()))
     # a beard's strands and highlights split into clusters: the median keeps their mix
     lab, inside = _sample(frame, *reg["facial_hair"])
-    if inside.mean() >= MIN_VISIBLE and inside.sum() >= MIN_PIXELS:
-        out[FACIAL_HAIR] = (*np.median(lab[inside], axis=0), 1.0)
+    out[FACIAL_HAIR] = _result(lab.reshape(-1, 3), inside.ravel(), float(inside.mean()), robust=True)
     return out
 
 
