@@ -1,8 +1,8 @@
-"""Appearance attributes (hair, clothing, skin, facial hair) measured beside a face.
+"""Appearance attributes (hair, clothing, skin, facial hair) measured around a face.
 
 Each attribute is the dominant CIELAB colour of a region placed relative to the face
-box and its five MTCNN landmarks; two measurements are compared with CIEDE2000.
-Pure numpy/OpenCV: no models.
+box and its five MTCNN landmarks (`regions`); two measurements of a character are
+compared with CIEDE2000 (`compare`). Pure numpy/OpenCV, no models.
 """
 
 from __future__ import annotations
@@ -16,17 +16,34 @@ ATTRIBUTES = ("hair", "upper_clothing", "skin", "facial_hair")
 HAIR, CLOTHING, SKIN, FACIAL_HAIR = range(4)
 
 THRESHOLDS = {"hair": 18.0, "upper_clothing": 12.0, "skin": 10.0, "facial_hair": 10.0}
-"""Smallest change reported, in ΔE2000 (facial hair: in `facial_hair_score` units)."""
+"""Smallest change `compare` reports, in ΔE2000 (skin: with k_l=2).
 
-FACIAL_HAIR_PRESENT = 18.0
-SKIN_K_L = 2.0  # skin is compared with lightness at half weight: it follows the lighting
-"""A `facial_hair_score` at or above this names the chin colour; below it, "none"."""
+Chosen between the largest ΔE of unchanged controls and the smallest of deliberate
+edits, measured by tests/test_attributes.py on the photos in ../shared/media (faces
+at <= 640 px, MTCNN boxes). Controls: the same photo as JPEG q60, resized to 70%,
+cropped by 4%, box jittered by 5%; and photos of one person on other days.
+- hair: controls <= 9.5, other days <= 16 (Obama's greying hair, lit differently);
+  dark -> red edits 20-27, dark -> blond 26-58.
+- upper_clothing: controls <= 1.3, the same dark suit on other days <= 6;
+  recoloured garments 18 (grey -> light grey) to 60; alex2 -> alex3 (grey jacket
+  -> black waistcoat, a real change) 31.
+- skin: controls <= 3, Obama on other days <= 8; a strong orange-tan tint 10-13.
+  Lighting moves skin as much as a tint does: alex2/alex3 and the under-exposed
+  biden1/biden2 reach 10-11.
+- facial_hair: the `facial_hair_score` moves <= 7.6 in controls and <= 10.5 on other
+  days (without crossing FACIAL_HAIR_PRESENT); a painted beard moves it 15-42.
+"""
 
+FACIAL_HAIR_PRESENT = 20.0
+"""`facial_hair_score` from which a chin counts as bearded: shaved chins score 3-18
+(a chin in shadow is the high end), the bearded test subject 21-24."""
+
+SKIN_K_L = 2.0  # skin's ΔE counts lightness at half weight: it follows the lighting
 MIN_VISIBLE = 0.3  # a region less visible than this inside the frame is invalid
 MIN_PIXELS = 12  # fewer usable samples than this: invalid
 PATCH = 40  # regions are resampled to at most PATCH x PATCH samples
-HAIR_SPAN = (1.1, 0.5)  # hair region: box widths wide, box heights tall (0.1 below the top)
-HAIR_BAND = (0.0, 0.08)  # box heights skipped above the forehead, then kept as hair
+HAIR_SPAN = (1.1, 0.5)  # hair region in box widths x heights (0.1 of it below the box top)
+HAIR_BAND = (0.0, 0.08)  # box heights skipped above the forehead (>= 1 row), then kept
 # a hair sample this close to the cheeks' colour is skin: hue (degrees), chroma ratio, ΔL*
 SKIN_HUE, SKIN_CHROMA, SKIN_LIGHTNESS = 25.0, (0.7, 1.6), 30.0
 
@@ -71,7 +88,9 @@ def delta_e2000(lab1: np.ndarray, lab2: np.ndarray, k_l: float = 1.0) -> np.ndar
     l_bar, cp_bar = (l1 + l2) / 2, (c1p + c2p) / 2
     h_sum = h1p + h2p
     h_bar = np.where(
-        np.abs(h1p - h2p) <= 180, h_sum / 2, np.where(h_sum < 360, (h_sum + 360) / 2, (h_sum - 360) / 2)
+        np.abs(h1p - h2p) <= 180,
+        h_sum / 2,
+        np.where(h_sum < 360, (h_sum + 360) / 2, (h_sum - 360) / 2),
     )
     h_bar = np.where(chroma0, h_sum, h_bar)
     t = (
@@ -90,7 +109,10 @@ def delta_e2000(lab1: np.ndarray, lab2: np.ndarray, k_l: float = 1.0) -> np.ndar
         * np.sin(np.radians(60 * np.exp(-(((h_bar - 275) / 25) ** 2))))
     )
     return np.sqrt(
-        (d_l / (k_l * s_l)) ** 2 + (d_c / s_c) ** 2 + (d_h / s_h) ** 2 + r_t * (d_c / s_c) * (d_h / s_h)
+        (d_l / (k_l * s_l)) ** 2
+        + (d_c / s_c) ** 2
+        + (d_h / s_h) ** 2
+        + r_t * (d_c / s_c) * (d_h / s_h)
     )
 
 
@@ -115,7 +137,9 @@ def _sample(
     s = (np.arange(nw) + 0.5) / nw
     t = (np.arange(nh) + 0.5) / nh
     pts = origin + s[None, :, None] * ax + t[:, None, None] * ay  # (nh, nw, 2) frame pixels
-    inside = (pts[..., 0] >= 0) & (pts[..., 0] < width) & (pts[..., 1] >= 0) & (pts[..., 1] < height)
+    inside = (
+        (pts[..., 0] >= 0) & (pts[..., 0] < width) & (pts[..., 1] >= 0) & (pts[..., 1] < height)
+    )
     src = frame
     scale = min(1.0, 2.0 * max(nw / max(len_x, 1e-6), nh / max(len_y, 1e-6)))
     if scale < 1.0 and inside.any():
@@ -165,17 +189,16 @@ def _result(lab: np.ndarray, keep: np.ndarray, visible: float, robust: bool = Fa
 
 
 def regions(box: np.ndarray, landmarks: np.ndarray) -> dict[str, np.ndarray]:
-    """Where each attribute is measured, as parallelograms origin + s*ax + t*ay, s, t in 0..1.
+    """Where each attribute is measured: parallelograms origin + s*ax + t*ay, s, t in 0..1.
 
-    Regions follow the face's roll (the eye line), except clothing, which hangs
-    straight down from the box:
-    - skin_left, skin_right: cheek patches (0.12 box wide) between each eye and mouth
+    All but clothing follow the face's roll (the eye line):
+    - skin_left, skin_right: cheek squares 0.12 box wide between each eye and mouth
       corner, pulled 0.04 box widths outward, beside the nose;
-    - hair: 0.9 box widths wide, from 0.28 box heights above the box top to 0.08 below it
-      (`measure` keeps only its head-shaped cap, see HAIR_CAP);
+    - hair: HAIR_SPAN, centred on the face axis, from 0.4 box heights above the box
+      top to 0.1 below it (`measure` keeps the band just above the forehead);
     - upper_clothing: 0.3-1.2 box heights below the box, 1.8 box widths wide;
-    - facial_hair: the chin, 1.1 mouth widths wide, from 0.35 to 0.65 eye-to-mouth
-      distances below the mouth (landmarks only: box jitter does not move it).
+    - facial_hair: the chin, 1.1 mouth widths wide, 0.35-0.65 eye-to-mouth distances
+      below the mouth (from landmarks only, so box jitter does not move it).
 
     Args:
         box: (4,) xyxy face box in frame pixels.
@@ -191,7 +214,10 @@ def regions(box: np.ndarray, landmarks: np.ndarray) -> dict[str, np.ndarray]:
     eyes, mouth = (eye_l + eye_r) / 2, (mouth_l + mouth_r) / 2
     top = eyes + ey * float(np.dot((eyes[0], box[1]) - eyes, ey))  # box top on the face axis
     out = {}
-    for name, eye, corner, side in (("skin_left", eye_l, mouth_l, -1), ("skin_right", eye_r, mouth_r, 1)):
+    for name, eye, corner, side in (
+        ("skin_left", eye_l, mouth_l, -1),
+        ("skin_right", eye_r, mouth_r, 1),
+    ):
         centre = 0.55 * eye + 0.45 * corner + ex * side * 0.04 * w
         out[name] = np.array([centre - 0.06 * w * ex - 0.06 * h * ey, 0.12 * w * ex, 0.12 * h * ey])
     span_u, span_v = HAIR_SPAN
@@ -282,7 +308,9 @@ def measure(frame: np.ndarray, box: np.ndarray, landmarks: np.ndarray) -> np.nda
     out[CLOTHING] = _result(lab.reshape(-1, 3), inside.ravel(), float(inside.mean()))
     # a beard's strands and highlights split into clusters: the median keeps their mix
     lab, inside = _sample(frame, *reg["facial_hair"])
-    out[FACIAL_HAIR] = _result(lab.reshape(-1, 3), inside.ravel(), float(inside.mean()), robust=True)
+    out[FACIAL_HAIR] = _result(
+        lab.reshape(-1, 3), inside.ravel(), float(inside.mean()), robust=True
+    )
     return out
 
 
@@ -388,7 +416,9 @@ def compare(anchor: np.ndarray, other: np.ndarray) -> list[AttributeChange]:
             delta = float(delta_e2000(anchor[i, :3], other[i, :3], SKIN_K_L if i == SKIN else 1.0))
             if delta >= THRESHOLDS[ATTRIBUTES[i]]:
                 changes.append(
-                    _change(ATTRIBUTES[i], colour_name(anchor[i, :3]), colour_name(other[i, :3]), delta)
+                    _change(
+                        ATTRIBUTES[i], colour_name(anchor[i, :3]), colour_name(other[i, :3]), delta
+                    )
                 )
     before, after = facial_hair_score(anchor), facial_hair_score(other)
     if not np.isnan(before + after):
@@ -396,6 +426,9 @@ def compare(anchor: np.ndarray, other: np.ndarray) -> list[AttributeChange]:
         delta = float(delta_e2000(anchor[FACIAL_HAIR, :3], other[FACIAL_HAIR, :3]))
         moved = abs(after - before) >= THRESHOLDS["facial_hair"]
         if (present[0] != present[1] and moved) or (all(present) and delta >= THRESHOLDS["hair"]):
-            names = [colour_name(v[FACIAL_HAIR, :3]) if p else "none" for v, p in zip((anchor, other), present, strict=True)]
+            names = [
+                colour_name(v[FACIAL_HAIR, :3]) if p else "none"
+                for v, p in zip((anchor, other), present, strict=True)
+            ]
             changes.append(_change("facial_hair", names[0], names[1], delta))
     return changes

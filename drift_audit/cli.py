@@ -56,7 +56,7 @@ class FailOn(str, Enum):
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-class _Terminated(Exception):
+class _Terminated(BaseException):  # noqa: N818 - like KeyboardInterrupt, past `except Exception`
     pass
 
 

@@ -91,7 +91,9 @@ def _foreground(frame: np.ndarray, box: np.ndarray) -> np.ndarray:
     cx0, cy0 = int(max(0, box[0] - 0.6 * w)), int(max(0, box[1] - 0.8 * h))
     cx1, cy1 = int(min(width, box[2] + 0.6 * w)), int(min(height, box[3] + 0.1 * h))
     scale = min(1.0, 160 / max(cx1 - cx0, cy1 - cy0))
-    small = cv2.resize(frame[cy0:cy1, cx0:cx1], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        frame[cy0:cy1, cx0:cx1], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA
+    )
     rows, cols = np.mgrid[0 : small.shape[0], 0 : small.shape[1]]
     x, y = cols / scale + cx0, rows / scale + cy0  # frame pixels
     cx = (box[0] + box[2]) / 2
@@ -105,7 +107,9 @@ def _foreground(frame: np.ndarray, box: np.ndarray) -> np.ndarray:
     cv2.grabCut(small[..., ::-1].copy(), mask, None, *models, 3, cv2.GC_INIT_WITH_MASK)
     fg = np.isin(mask, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.uint8)
     out = np.zeros((height, width), bool)
-    out[cy0:cy1, cx0:cx1] = cv2.resize(fg, (cx1 - cx0, cy1 - cy0), interpolation=cv2.INTER_NEAREST) > 0
+    out[cy0:cy1, cx0:cx1] = (
+        cv2.resize(fg, (cx1 - cx0, cy1 - cy0), interpolation=cv2.INTER_NEAREST) > 0
+    )
     return out
 
 
@@ -136,7 +140,9 @@ def clothing_mask(frame: np.ndarray, box: np.ndarray) -> np.ndarray:
     rows, cols = np.mgrid[0 : frame.shape[0], 0 : frame.shape[1]]
     cx = (box[0] + box[2]) / 2
     area = (rows > box[3] + 0.15 * h) & (np.abs(cols - cx) < 1.4 * w)
-    probe = lab[int(box[3] + 0.5 * h) : int(box[3] + 1.1 * h), int(cx - 0.9 * w) : int(cx + 0.9 * w)]
+    probe = lab[
+        int(box[3] + 0.5 * h) : int(box[3] + 1.1 * h), int(cx - 0.9 * w) : int(cx + 0.9 * w)
+    ]
     if probe.size == 0:
         return np.zeros(frame.shape[:2], np.float32)
     flat = probe.reshape(-1, 3)
