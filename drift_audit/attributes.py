@@ -18,25 +18,23 @@ HAIR, CLOTHING, SKIN, FACIAL_HAIR = range(4)
 THRESHOLDS = {"hair": 18.0, "upper_clothing": 12.0, "skin": 10.0, "facial_hair": 10.0}
 """Smallest change `compare` reports, in ΔE2000 (skin: with k_l=2).
 
-Chosen between the largest ΔE of unchanged controls and the smallest of deliberate
-edits, measured by tests/test_attributes.py on the photos in ../shared/media (faces
-at <= 640 px, MTCNN boxes). Controls: the same photo as JPEG q60, resized to 70%,
-cropped by 4%, box jittered by 5%; and photos of one person on other days.
-- hair: controls <= 9.5, other days <= 16 (Obama's greying hair, lit differently);
+Each lies between the largest ΔE of unchanged controls and the smallest of deliberate
+edits, measured on the photos in ../shared/media (faces at <= 640 px, MTCNN boxes;
+tests/test_attributes.py). Controls: the photo as JPEG q60, resized to 70%, cropped
+by 4%, its box jittered by 5%; and other photos of the same person.
+- hair: controls <= 9.5, other photos <= 16 (Obama's greying hair in other light);
   dark -> red edits 20-27, dark -> blond 26-58.
-- upper_clothing: controls <= 1.3, the same dark suit on other days <= 6;
-  recoloured garments 18 (grey -> light grey) to 60; alex2 -> alex3 (grey jacket
-  -> black waistcoat, a real change) 31.
-- skin: controls <= 3, Obama on other days <= 8; a strong orange-tan tint 10-13.
-  Lighting moves skin as much as a tint does: alex2/alex3 and the under-exposed
-  biden1/biden2 reach 10-11.
-- facial_hair: the `facial_hair_score` moves <= 7.6 in controls and <= 10.5 on other
-  days (without crossing FACIAL_HAIR_PRESENT); a painted beard moves it 15-42.
+- upper_clothing: controls <= 1.3, the same dark suit in other photos <= 6;
+  recoloured garments 18 (grey -> light grey) to 60.
+- skin: controls <= 3, Obama in other photos <= 8; a strong orange tan 10-13. Light
+  moves skin as much as a tint: alex2/alex3 and under-exposed biden1 reach 10-11.
+- facial_hair: the `facial_hair_score` moves <= 8 in controls and <= 11 in other
+  photos (never across FACIAL_HAIR_PRESENT); a painted beard moves it 15-42.
 """
 
 FACIAL_HAIR_PRESENT = 20.0
 """`facial_hair_score` from which a chin counts as bearded: shaved chins score 3-18
-(a chin in shadow is the high end), the bearded test subject 21-24."""
+(18: a chin in shadow), the bearded test subject 21-24."""
 
 SKIN_K_L = 2.0  # skin's ΔE counts lightness at half weight: it follows the lighting
 MIN_VISIBLE = 0.3  # a region less visible than this inside the frame is invalid
@@ -60,60 +58,36 @@ class AttributeChange:
 
 
 def delta_e2000(lab1: np.ndarray, lab2: np.ndarray, k_l: float = 1.0) -> np.ndarray:
-    """CIEDE2000 colour difference (kC = kH = 1), vectorised.
+    """CIEDE2000 colour difference (Sharma, Wu & Dalal 2005; kC = kH = 1), vectorised.
 
     Args:
         lab1: (..., 3) CIELAB colours.
         lab2: (..., 3) CIELAB colours, broadcastable against `lab1`.
-        k_l: the lightness weight's divisor; 2 makes lightness count half, as for
-            textiles, and as for skin, whose lightness follows the lighting.
+        k_l: divides the lightness term; 2 counts lightness at half weight.
     Returns:
         (...) float64 ΔE2000.
     """
-    lab1, lab2 = np.asarray(lab1, np.float64), np.asarray(lab2, np.float64)
-    l1, a1, b1 = np.moveaxis(lab1, -1, 0)
-    l2, a2, b2 = np.moveaxis(lab2, -1, 0)
-    c_bar = (np.hypot(a1, b1) + np.hypot(a2, b2)) / 2
-    g = 0.5 * (1 - np.sqrt(c_bar**7 / (c_bar**7 + 25.0**7)))
-    a1p, a2p = a1 * (1 + g), a2 * (1 + g)
-    c1p, c2p = np.hypot(a1p, b1), np.hypot(a2p, b2)
-    h1p = np.degrees(np.arctan2(b1, a1p)) % 360
-    h2p = np.degrees(np.arctan2(b2, a2p)) % 360
-    chroma0 = c1p * c2p == 0
-    dh = h2p - h1p
-    dh = np.where(dh > 180, dh - 360, np.where(dh < -180, dh + 360, dh))
-    dh = np.where(chroma0, 0.0, dh)
-    d_l, d_c = l2 - l1, c2p - c1p
-    d_h = 2 * np.sqrt(c1p * c2p) * np.sin(np.radians(dh / 2))
-    l_bar, cp_bar = (l1 + l2) / 2, (c1p + c2p) / 2
-    h_sum = h1p + h2p
-    h_bar = np.where(
-        np.abs(h1p - h2p) <= 180,
-        h_sum / 2,
-        np.where(h_sum < 360, (h_sum + 360) / 2, (h_sum - 360) / 2),
-    )
-    h_bar = np.where(chroma0, h_sum, h_bar)
-    t = (
-        1
-        - 0.17 * np.cos(np.radians(h_bar - 30))
-        + 0.24 * np.cos(np.radians(2 * h_bar))
-        + 0.32 * np.cos(np.radians(3 * h_bar + 6))
-        - 0.20 * np.cos(np.radians(4 * h_bar - 63))
-    )
-    s_l = 1 + 0.015 * (l_bar - 50) ** 2 / np.sqrt(20 + (l_bar - 50) ** 2)
-    s_c = 1 + 0.045 * cp_bar
-    s_h = 1 + 0.015 * cp_bar * t
-    r_t = (
-        -2
-        * np.sqrt(cp_bar**7 / (cp_bar**7 + 25.0**7))
-        * np.sin(np.radians(60 * np.exp(-(((h_bar - 275) / 25) ** 2))))
-    )
-    return np.sqrt(
-        (d_l / (k_l * s_l)) ** 2
-        + (d_c / s_c) ** 2
-        + (d_h / s_h) ** 2
-        + r_t * (d_c / s_c) * (d_h / s_h)
-    )
+    l1, a1, b1 = np.moveaxis(np.asarray(lab1, np.float64), -1, 0)
+    l2, a2, b2 = np.moveaxis(np.asarray(lab2, np.float64), -1, 0)
+    c7 = ((np.hypot(a1, b1) + np.hypot(a2, b2)) / 2) ** 7
+    g = 0.5 * (1 - np.sqrt(c7 / (c7 + 25.0**7)))
+    c1, c2 = np.hypot(a1 * (1 + g), b1), np.hypot(a2 * (1 + g), b2)
+    h1 = np.degrees(np.arctan2(b1, a1 * (1 + g))) % 360
+    h2 = np.degrees(np.arctan2(b2, a2 * (1 + g))) % 360
+    grey = c1 * c2 == 0  # a hue is undefined: no hue difference, hue mean is the sum
+    dh = np.where(grey, 0.0, (h2 - h1 + 180) % 360 - 180)
+    d_hue = 2 * np.sqrt(c1 * c2) * np.sin(np.radians(dh / 2))
+    h_mean = (h1 + h2) / 2 + np.where(np.abs(h1 - h2) > 180, 180.0, 0.0)
+    h_mean = np.where(grey, h1 + h2, h_mean % 360)
+    l_mean, c_mean = (l1 + l2) / 2, (c1 + c2) / 2
+    t = 1 - 0.17 * np.cos(np.radians(h_mean - 30)) + 0.24 * np.cos(np.radians(2 * h_mean))
+    t += 0.32 * np.cos(np.radians(3 * h_mean + 6)) - 0.20 * np.cos(np.radians(4 * h_mean - 63))
+    s_l = 1 + 0.015 * (l_mean - 50) ** 2 / np.sqrt(20 + (l_mean - 50) ** 2)
+    s_c, s_h = 1 + 0.045 * c_mean, 1 + 0.015 * c_mean * t
+    rotation = np.sin(np.radians(60 * np.exp(-(((h_mean - 275) / 25) ** 2))))
+    r_t = -2 * np.sqrt(c_mean**7 / (c_mean**7 + 25.0**7)) * rotation
+    dl, dc, dh_ = (l2 - l1) / (k_l * s_l), (c2 - c1) / s_c, d_hue / s_h
+    return np.sqrt(dl**2 + dc**2 + dh_**2 + r_t * dc * dh_)
 
 
 def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
@@ -126,28 +100,24 @@ def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
 def _sample(
     frame: np.ndarray, origin: np.ndarray, ax: np.ndarray, ay: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The parallelogram origin + s*ax + t*ay (s, t in 0..1) resampled to <= PATCH^2 samples.
+    """The parallelogram origin + s*ax + t*ay (s, t in 0..1) as <= PATCH x PATCH samples.
 
     Returns:
-        (h, w, 3) float32 Lab samples and (h, w) bool: which samples lie inside the frame.
+        (h, w, 3) float32 Lab samples and (h, w) bool: the samples inside the frame.
     """
     height, width = frame.shape[:2]
     len_x, len_y = float(np.hypot(*ax)), float(np.hypot(*ay))
     nw, nh = int(np.clip(round(len_x), 1, PATCH)), int(np.clip(round(len_y), 1, PATCH))
-    s = (np.arange(nw) + 0.5) / nw
-    t = (np.arange(nh) + 0.5) / nh
+    s, t = (np.arange(nw) + 0.5) / nw, (np.arange(nh) + 0.5) / nh
     pts = origin + s[None, :, None] * ax + t[:, None, None] * ay  # (nh, nw, 2) frame pixels
-    inside = (
-        (pts[..., 0] >= 0) & (pts[..., 0] < width) & (pts[..., 1] >= 0) & (pts[..., 1] < height)
-    )
+    inside = (pts >= 0).all(axis=-1) & (pts[..., 0] < width) & (pts[..., 1] < height)
     src = frame
     scale = min(1.0, 2.0 * max(nw / max(len_x, 1e-6), nh / max(len_y, 1e-6)))
     if scale < 1.0 and inside.any():
-        # Shrink the bounding crop first (area averaging) so sparse samples do not alias.
-        x0, y0 = np.floor(pts[inside].min(axis=0)).astype(int) - 1
+        # area-average the region's bounding crop first, so sparse samples do not alias
+        x0, y0 = np.maximum(np.floor(pts[inside].min(axis=0)).astype(int) - 1, 0)
         x1, y1 = np.ceil(pts[inside].max(axis=0)).astype(int) + 2
-        x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, width), min(y1, height)
-        crop = frame[y0:y1, x0:x1]
+        crop = frame[y0 : min(y1, height), x0 : min(x1, width)]
         size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
         src = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
         pts = (pts - (x0, y0)) * (size[0] / crop.shape[1], size[1] / crop.shape[0])
@@ -157,12 +127,8 @@ def _sample(
 
 
 def _dominant(lab: np.ndarray, iterations: int = 8) -> np.ndarray:
-    """(3,) float32: the per-channel median of the largest of 3 k-means clusters.
-
-    Args:
-        lab: (n, 3) Lab samples. Clusters start at lightness quantiles, so the
-            result is deterministic.
-    """
+    """(3,) float32: the per-channel median of the largest of 3 k-means clusters of
+    (n, 3) Lab samples; the clusters start at lightness quantiles (deterministic)."""
     order = np.argsort(lab[:, 0])
     centres = lab[order[(np.array([1, 3, 5]) * len(lab)) // 6]].astype(np.float64)
     for _ in range(iterations):
@@ -175,12 +141,11 @@ def _dominant(lab: np.ndarray, iterations: int = 8) -> np.ndarray:
 
 
 def _result(lab: np.ndarray, keep: np.ndarray, visible: float, robust: bool = False) -> np.ndarray:
-    """(4,) float32 [L, a, b, valid] from (n, 3) samples and an (n,) mask of the usable ones.
+    """(4,) float32 [L, a, b, valid] from (n, 3) samples and the (n,) mask of usable ones.
 
-    Args:
-        robust: the per-channel median of all usable samples rather than the
-            dominant cluster's: for regions of one material (cheeks, chin), where
-            the clusters only split shading and strands and picking one is noise.
+    `robust` takes the median of all usable samples instead of the dominant cluster's:
+    for regions of one material (cheeks, chin), where clusters only split shading or
+    beard strands from skin, and choosing one of them is noise.
     """
     if visible < MIN_VISIBLE or keep.sum() < MIN_PIXELS:
         return np.zeros(4, np.float32)
@@ -193,9 +158,9 @@ def regions(box: np.ndarray, landmarks: np.ndarray) -> dict[str, np.ndarray]:
 
     All but clothing follow the face's roll (the eye line):
     - skin_left, skin_right: cheek squares 0.12 box wide between each eye and mouth
-      corner, pulled 0.04 box widths outward, beside the nose;
-    - hair: HAIR_SPAN, centred on the face axis, from 0.4 box heights above the box
-      top to 0.1 below it (`measure` keeps the band just above the forehead);
+      corner, 0.04 box widths outward, beside the nose;
+    - hair: HAIR_SPAN on the face axis, from 0.4 box heights above the box top to 0.1
+      below it (`measure` keeps the band just above the forehead);
     - upper_clothing: 0.3-1.2 box heights below the box, 1.8 box widths wide;
     - facial_hair: the chin, 1.1 mouth widths wide, 0.35-0.65 eye-to-mouth distances
       below the mouth (from landmarks only, so box jitter does not move it).
@@ -210,27 +175,25 @@ def regions(box: np.ndarray, landmarks: np.ndarray) -> dict[str, np.ndarray]:
     eye_l, eye_r, _, mouth_l, mouth_r = np.asarray(landmarks, np.float64)
     w, h = box[2] - box[0], box[3] - box[1]
     ex = (eye_r - eye_l) / max(float(np.hypot(*(eye_r - eye_l))), 1e-6)
-    ey = np.array([-ex[1], ex[0]])
+    ey = np.array([-ex[1], ex[0]])  # down the face
     eyes, mouth = (eye_l + eye_r) / 2, (mouth_l + mouth_r) / 2
-    top = eyes + ey * float(np.dot((eyes[0], box[1]) - eyes, ey))  # box top on the face axis
     out = {}
     for name, eye, corner, side in (
         ("skin_left", eye_l, mouth_l, -1),
         ("skin_right", eye_r, mouth_r, 1),
     ):
-        centre = 0.55 * eye + 0.45 * corner + ex * side * 0.04 * w
-        out[name] = np.array([centre - 0.06 * w * ex - 0.06 * h * ey, 0.12 * w * ex, 0.12 * h * ey])
+        centre = 0.55 * eye + 0.45 * corner + side * 0.04 * w * ex
+        out[name] = np.array([centre - 0.06 * (w * ex + h * ey), 0.12 * w * ex, 0.12 * h * ey])
+    top = eyes + ey * float(np.dot((eyes[0], box[1]) - eyes, ey))  # box top on the face axis
     span_u, span_v = HAIR_SPAN
-    out["hair"] = np.array(
-        [top - span_u / 2 * w * ex - (span_v - 0.1) * h * ey, span_u * w * ex, span_v * h * ey]
-    )
+    corner = top - span_u / 2 * w * ex - (span_v - 0.1) * h * ey
+    out["hair"] = np.array([corner, span_u * w * ex, span_v * h * ey])
     cx = (box[0] + box[2]) / 2
     out["upper_clothing"] = np.array([(cx - 0.9 * w, box[3] + 0.3 * h), (1.8 * w, 0), (0, 0.9 * h)])
     mouth_w = float(np.hypot(*(mouth_r - mouth_l)))
     drop = float(np.dot(mouth - eyes, ey))  # eyes to mouth, along the face
-    out["facial_hair"] = np.array(
-        [mouth - 0.55 * mouth_w * ex + 0.35 * drop * ey, 1.1 * mouth_w * ex, 0.3 * drop * ey]
-    )
+    corner = mouth - 0.55 * mouth_w * ex + 0.35 * drop * ey
+    out["facial_hair"] = np.array([corner, 1.1 * mouth_w * ex, 0.3 * drop * ey])
     return out
 
 
@@ -240,8 +203,7 @@ def _skin_like(lab: np.ndarray, skin: np.ndarray) -> np.ndarray:
     Shading moves skin's lightness far more than its hue, so lightness gets a wide
     tolerance; grey, white and dark hair fail on chroma, blond on hue.
     """
-    chroma = np.hypot(lab[..., 1], lab[..., 2])
-    ref_chroma = max(float(np.hypot(skin[1], skin[2])), 1.0)
+    chroma, ref_chroma = np.hypot(lab[..., 1], lab[..., 2]), max(float(np.hypot(*skin[1:])), 1.0)
     turn = np.degrees(np.arctan2(lab[..., 2], lab[..., 1]) - np.arctan2(skin[2], skin[1]))
     return (
         (np.abs((turn + 180) % 360 - 180) < SKIN_HUE)
@@ -254,32 +216,34 @@ def _skin_like(lab: np.ndarray, skin: np.ndarray) -> np.ndarray:
 def _hairline_band(skin: np.ndarray, inside: np.ndarray) -> np.ndarray:
     """(h, w) bool: the hair region's samples just above the forehead, column by column.
 
-    Hair borders the forehead from above, while background surrounds the head, so in
-    each column near the face axis (within 0.3 box widths) the samples kept lie in a
-    band above the run of skin that rises from the region's bottom, past a gap where
-    hair and skin blur into each other (HAIR_BAND); where a column starts with hair
-    (a fringe), the band starts at the bottom.
+    Hair borders the forehead from above while background surrounds the head, so
+    in each column within 0.3 box widths of the face axis the samples kept are a
+    band (HAIR_BAND) above the run of skin that rises from the region's bottom; a
+    column that starts with hair (a fringe) keeps its bottom rows.
 
     Args:
         skin: (h, w) bool, samples like the cheeks' colour.
         inside: (h, w) bool, samples inside the frame.
     """
     rows, cols = skin.shape
-    # the skin run: the most rows from the bottom of which at least 75% are skin, so
-    # freckles and highlights on the forehead do not end it early
+    # the skin run: the most bottom rows of which >= 75% are skin, so that freckles
+    # and highlights on the forehead do not end it early
     is_skin = (skin & inside)[::-1]
-    frac = np.cumsum(is_skin, axis=0) / np.arange(1, rows + 1)[:, None]
-    run = np.where(is_skin & (frac >= 0.75), np.arange(1, rows + 1)[:, None], 0).max(axis=0)
+    height = np.arange(1, rows + 1)[:, None]
+    run = np.where(is_skin & (np.cumsum(is_skin, axis=0) >= 0.75 * height), height, 0).max(axis=0)
     gap, band = (max(1, round(rows * x / HAIR_SPAN[1])) for x in HAIR_BAND)
-    top = rows - run - gap  # (w,) first row above the hairline's blur
     r = np.arange(rows)[:, None]
-    keep = (r < top) & (r >= top - band)
+    keep = (r < rows - run - gap) & (r >= rows - run - gap - band)
     u = (np.arange(cols) + 0.5) / cols * HAIR_SPAN[0] - HAIR_SPAN[0] / 2
-    return keep & (np.abs(u) <= 0.3)[None, :] & inside & ~skin
+    return keep & (np.abs(u) <= 0.3) & inside & ~skin
 
 
 def measure(frame: np.ndarray, box: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """Dominant colour of each attribute's region (see `regions`) for one face.
+    """The colour of each attribute's region (see `regions`) for one face.
+
+    Hair and clothing take the dominant colour (largest k-means cluster; hair only
+    from the band above the forehead, without skin-coloured samples); skin and chin,
+    regions of one material, take the median.
 
     Args:
         frame: (H, W, 3) uint8 RGB.
@@ -287,7 +251,7 @@ def measure(frame: np.ndarray, box: np.ndarray, landmarks: np.ndarray) -> np.nda
         landmarks: (5, 2) eyes, nose, mouth corners (MTCNN order), frame pixels.
     Returns:
         (4, 4) float32: per attribute (ATTRIBUTES order) [L*, a*, b*, valid 0/1]; a
-        region mostly outside the frame, or too small, gives valid 0.
+        region less than MIN_VISIBLE inside the frame, or too small, gives valid 0.
     """
     out = np.zeros((4, 4), np.float32)
     box = np.asarray(box, np.float64)
@@ -295,30 +259,26 @@ def measure(frame: np.ndarray, box: np.ndarray, landmarks: np.ndarray) -> np.nda
         return out
     reg = regions(box, landmarks)
     cheeks = [_sample(frame, *reg[k]) for k in ("skin_left", "skin_right")]
-    lab = np.concatenate([c[0].reshape(-1, 3) for c in cheeks])
-    keep = np.concatenate([c[1].ravel() for c in cheeks])
+    lab = np.concatenate([c[0].reshape(-1, 3) for c in cheeks])  # (n, 3)
+    keep = np.concatenate([c[1].ravel() for c in cheeks])  # (n,)
     out[SKIN] = _result(lab, keep, float(keep.mean()), robust=True)
 
-    lab, inside = _sample(frame, *reg["hair"])
+    lab, inside = _sample(frame, *reg["hair"])  # (h, w, 3), (h, w)
     skin = _skin_like(lab, out[SKIN, :3]) if out[SKIN, 3] else np.zeros_like(inside)
     keep = _hairline_band(skin, inside)
     out[HAIR] = _result(lab.reshape(-1, 3), keep.ravel(), float(inside.mean()))
 
-    lab, inside = _sample(frame, *reg["upper_clothing"])
-    out[CLOTHING] = _result(lab.reshape(-1, 3), inside.ravel(), float(inside.mean()))
-    # a beard's strands and highlights split into clusters: the median keeps their mix
-    lab, inside = _sample(frame, *reg["facial_hair"])
-    out[FACIAL_HAIR] = _result(
-        lab.reshape(-1, 3), inside.ravel(), float(inside.mean()), robust=True
-    )
+    for index, name in ((CLOTHING, "upper_clothing"), (FACIAL_HAIR, "facial_hair")):
+        lab, inside = _sample(frame, *reg[name])
+        visible = float(inside.mean())
+        out[index] = _result(lab.reshape(-1, 3), inside.ravel(), visible, index == FACIAL_HAIR)
     return out
 
 
 def facial_hair_score(values: np.ndarray) -> float:
     """How unlike the cheeks the chin is: ΔE2000 between the chin and skin colours.
 
-    Shaved chins measure 4-14 on the test photos (a shadowed or half-open-mouthed
-    chin is the high end), bearded ones 21-31 (see FACIAL_HAIR_PRESENT).
+    A beard darkens the chin: see FACIAL_HAIR_PRESENT for measured scores.
 
     Args:
         values: (4, 4) float32 from `measure` or `aggregate`.
@@ -341,11 +301,9 @@ def colour_name(lab: np.ndarray) -> str:
         if light < 30 and 200 <= hue < 310 and chroma >= 5:
             return "navy"
         return "dark grey" if light < 45 else "grey" if light < 75 else "white"
-    if warm and chroma < 40:  # browns, blonds, skin tones
-        if light < 15:
-            return "black"
+    if warm and chroma < 40:  # browns, blonds and skin tones
         if light < 32:
-            return "dark brown"
+            return "black" if light < 15 else "dark brown"
         if light < 50:
             return "brown"
         if hue >= 65:
@@ -355,9 +313,7 @@ def colour_name(lab: np.ndarray) -> str:
         if hue < end or hue >= 345:
             if name == "red" and light >= 65:
                 return "pink"
-            if name == "orange" and hue >= 45 and light < 50:
-                return "brown"
-            return name
+            return "brown" if name == "orange" and hue >= 45 and light < 50 else name
     if hue < 310:
         return "navy" if light < 30 else "blue"
     return "purple" if light < 60 else "pink"
@@ -368,7 +324,7 @@ def aggregate(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
     Args:
         values: (n, 4, 4) float32 from `measure`.
-        weights: (n,) how much each face counts (e.g. its quality); must be >= 0.
+        weights: (n,) >= 0, how much each face counts (e.g. its quality).
     Returns:
         (4, 4) float32: per attribute, the weighted median of each Lab channel over
         the faces where it is valid; valid 0 where it is valid in none.
@@ -378,57 +334,46 @@ def aggregate(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
     out = np.zeros((4, 4), np.float32)
     for i in range(4):
         rows = (values[:, i, 3] > 0) & (weights > 0)
-        if not rows.any():
-            continue
-        w = weights[rows]
-        for c in range(3):
-            v = values[rows, i, c]
-            order = np.argsort(v, kind="stable")
-            cum = np.cumsum(w[order])
-            out[i, c] = v[order][np.searchsorted(cum, 0.5 * cum[-1])]
-        out[i, 3] = 1.0
+        if rows.any():
+            for c in range(3):
+                order = np.argsort(values[rows, i, c], kind="stable")
+                cum = np.cumsum(weights[rows][order])
+                out[i, c] = values[rows, i, c][order][np.searchsorted(cum, 0.5 * cum[-1])]
+            out[i, 3] = 1.0
     return out
-
-
-def _change(attribute: str, before: str, after: str, delta: float) -> AttributeChange:
-    label = attribute.replace("_", " ")
-    return AttributeChange(
-        attribute, before, after, delta, f"{label} {before} → {after} (ΔE {delta:.0f})"
-    )
 
 
 def compare(anchor: np.ndarray, other: np.ndarray) -> list[AttributeChange]:
     """The attributes that changed from `anchor` to `other` by at least THRESHOLDS.
 
-    Hair, clothing and skin compare colours where both sides are valid. Facial hair
-    is reported when it appears or disappears (FACIAL_HAIR_PRESENT is crossed and the
-    score moves by the threshold), or when a beard on both sides changes colour.
+    Hair, clothing and skin compare colours where both sides are valid. Facial hair is
+    reported when it appears or disappears (`facial_hair_score` crosses
+    FACIAL_HAIR_PRESENT and moves by its threshold), or when a beard on both sides
+    changes colour by the hair threshold; its ΔE is the chin's.
 
     Args:
         anchor: (4, 4) float32, the reference measurement (`measure` / `aggregate`).
         other: (4, 4) float32, the measurement to check.
     Returns:
-        Changes in ATTRIBUTES order; empty when nothing changed.
+        The changes, in ATTRIBUTES order; empty when nothing changed.
     """
     changes = []
-    for i in (HAIR, CLOTHING, SKIN):
-        if anchor[i, 3] and other[i, 3]:
-            delta = float(delta_e2000(anchor[i, :3], other[i, :3], SKIN_K_L if i == SKIN else 1.0))
-            if delta >= THRESHOLDS[ATTRIBUTES[i]]:
-                changes.append(
-                    _change(
-                        ATTRIBUTES[i], colour_name(anchor[i, :3]), colour_name(other[i, :3]), delta
-                    )
-                )
-    before, after = facial_hair_score(anchor), facial_hair_score(other)
-    if not np.isnan(before + after):
-        present = (before >= FACIAL_HAIR_PRESENT, after >= FACIAL_HAIR_PRESENT)
-        delta = float(delta_e2000(anchor[FACIAL_HAIR, :3], other[FACIAL_HAIR, :3]))
-        moved = abs(after - before) >= THRESHOLDS["facial_hair"]
-        if (present[0] != present[1] and moved) or (all(present) and delta >= THRESHOLDS["hair"]):
-            names = [
-                colour_name(v[FACIAL_HAIR, :3]) if p else "none"
-                for v, p in zip((anchor, other), present, strict=True)
-            ]
-            changes.append(_change("facial_hair", names[0], names[1], delta))
+    for i in (HAIR, CLOTHING, SKIN, FACIAL_HAIR):
+        if not (anchor[i, 3] and other[i, 3]):
+            continue
+        names = [colour_name(anchor[i, :3]), colour_name(other[i, :3])]
+        delta = float(delta_e2000(anchor[i, :3], other[i, :3], SKIN_K_L if i == SKIN else 1.0))
+        changed = delta >= THRESHOLDS[ATTRIBUTES[i]]
+        if i == FACIAL_HAIR:
+            scores = facial_hair_score(anchor), facial_hair_score(other)
+            present = [s >= FACIAL_HAIR_PRESENT for s in scores]  # False when NaN
+            names = [n if p else "none" for n, p in zip(names, present, strict=True)]
+            moved = abs(scores[1] - scores[0]) >= THRESHOLDS["facial_hair"]
+            changed = (present[0] != present[1] and moved) or (
+                all(present) and delta >= THRESHOLDS["hair"]
+            )
+        if changed:
+            label = ATTRIBUTES[i].replace("_", " ")
+            fragment = f"{label} {names[0]} → {names[1]} (ΔE {delta:.0f})"
+            changes.append(AttributeChange(ATTRIBUTES[i], *names, delta, fragment))
     return changes

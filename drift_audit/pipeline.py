@@ -8,7 +8,7 @@ Then, over all clips: cluster tracks into characters -> drift -> findings.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,7 +29,7 @@ from drift_audit.embed import Embedder
 from drift_audit.errors import InputError
 from drift_audit.shots import ShotDetector, thumbnail
 from drift_audit.track import Tracker
-from drift_audit.types import ClipResult, EmbedderInfo, Faces, Report, Shot, Track
+from drift_audit.types import ClipResult, EmbedderInfo, FaceCrops, Faces, Report, Shot, Track
 
 if TYPE_CHECKING:
     from drift_audit.cache import ClipCache
@@ -138,41 +138,69 @@ def analyse_clip(index: int, path: Path, config: AuditConfig, models: Models,
         source.close()
 
     tick = time.perf_counter()
+    sink = _EmbedSink(models.embedder, config.embed_batch)
     source = open_source(path, config.decoder)
     try:
-        result.tracks = _detect_and_track(result, source.frames(_sampler(config, result.shots)),
-                                          config, models, hook, deadline)
+        _detect_and_track(result, source.frames(_sampler(config, result.shots)), config, models,
+                          hook, deadline, sink)
     finally:
         source.close()
-    result.timings["decode+detect+track"] = time.perf_counter() - tick
-
-    tick = time.perf_counter()
-    embedder = models.embedder
-    crops = [t.crops for t in result.tracks]
-    if crops:
-        from drift_audit.types import FaceCrops
-
-        stacked = FaceCrops(np.concatenate([c.images for c in crops]),
-                            np.concatenate([c.landmarks for c in crops]))
-        vectors = embedder.embed(stacked)  # (sum of kept crops, dim)
-        start = 0
-        for track in result.tracks:
-            track.embeddings = vectors[start : start + len(track.crops)]
-            start += len(track.crops)
-    result.timings["embed"] = time.perf_counter() - tick
+    sink.flush()
+    result.tracks = sink.tracks
+    result.timings["embed"] = sink.seconds
+    result.timings["decode+detect+track"] = time.perf_counter() - tick - sink.seconds
     return result
 
 
-def _detect_and_track(result: ClipResult, frames: object, config: AuditConfig, models: Models,
-                      hook: ProgressHook, deadline: _Deadline) -> list[Track]:
+class _EmbedSink:
+    """Embeds finished tracks in batches as they arrive, then keeps only each track's
+    best crop (for thumbnails): memory stays flat however long the clip is."""
+
+    def __init__(self, embedder: Embedder, batch: int) -> None:
+        self.embedder, self.batch = embedder, batch
+        self.tracks: list[Track] = []
+        self._waiting: list[Track] = []
+        self.seconds = 0.0
+
+    def add(self, tracks: list[Track]) -> None:
+        self._waiting.extend(tracks)
+        if sum(len(t.crops) for t in self._waiting) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._waiting:
+            return
+        tick = time.perf_counter()
+        crops = FaceCrops(np.concatenate([t.crops.images for t in self._waiting]),
+                          np.concatenate([t.crops.landmarks for t in self._waiting]))
+        vectors = self.embedder.embed(crops)  # (kept crops of the waiting tracks, dim)
+        start = 0
+        for track in self._waiting:
+            k = len(track.crops)
+            track.embeddings = vectors[start : start + k]
+            track.crops = FaceCrops(track.crops.images[:1].copy(), track.crops.landmarks[:1].copy())
+            track.crop_quality = track.crop_quality[:1].copy()
+            start += k
+        self.tracks.extend(self._waiting)
+        self._waiting = []
+        self.seconds += time.perf_counter() - tick
+
+
+def _detect_and_track(result: ClipResult, frames: Iterator[DecodedFrame], config: AuditConfig,
+                      models: Models, hook: ProgressHook, deadline: _Deadline,
+                      sink: _EmbedSink) -> None:
     starts = np.array([s.start_frame for s in result.shots], np.int64)
-    samples_in_shot: dict[int, int] = {}
-    tracks: list[Track] = []
+    samples = 0  # sampled frames in the current shot
     tracker: Tracker | None = None
     batch: list[DecodedFrame] = []
 
+    def end_shot() -> None:
+        if tracker is not None:
+            # A lone detection in a shot that was sampled often is likely a false positive.
+            sink.add([t for t in tracker.finish() if len(t.faces) >= 2 or samples <= 2])
+
     def flush() -> None:
-        nonlocal tracker
+        nonlocal tracker, samples
         if not batch:
             return
         faces = models.detector.detect(np.stack([f.image for f in batch]),  # type: ignore[misc]
@@ -180,29 +208,25 @@ def _detect_and_track(result: ClipResult, frames: object, config: AuditConfig, m
         for f in batch:
             shot = result.shots[int(np.searchsorted(starts, f.index, side="right")) - 1].index
             if tracker is None or tracker.shot != shot:
-                if tracker is not None:
-                    tracks.extend(tracker.finish())
-                tracker = Tracker(result.index, shot, config.faces_per_track)
-            samples_in_shot[shot] = samples_in_shot.get(shot, 0) + 1
+                end_shot()
+                tracker, samples = Tracker(result.index, shot, config.faces_per_track), 0
+            samples += 1
             mine = faces.select(faces.frame == f.index) if len(faces) else Faces.empty()
             tracker.step(mine, crop_faces(f.image, mine), face_quality(mine))  # type: ignore[arg-type]
         hook(f"clip {result.index}: faces", batch[-1].index, result.frames_read)
         batch.clear()
         deadline.check()
 
-    for frame in frames:  # type: ignore[attr-defined]
+    for frame in frames:
         if frame.image is None or frame.index > result.last_frame:
             continue
-        if batch and batch[0].image.shape != frame.image.shape:
+        if batch and batch[0].image.shape != frame.image.shape:  # type: ignore[union-attr]
             flush()
         batch.append(frame)
         if len(batch) >= config.detect_batch:
             flush()
     flush()
-    if tracker is not None:
-        tracks.extend(tracker.finish())
-    # A lone detection in a shot that was sampled often is more likely a false positive.
-    return [t for t in tracks if len(t.faces) >= 2 or samples_in_shot.get(t.shot, 0) <= 2]
+    end_shot()
 
 
 def embed_image(path: Path, models: Models) -> tuple[np.ndarray, np.ndarray]:
