@@ -39,6 +39,7 @@ class Decoder(str, Enum):
     auto = "auto"
     decord = "decord"
     opencv = "opencv"
+    torchcodec = "torchcodec"
 
 
 class Device(str, Enum):

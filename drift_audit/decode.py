@@ -9,6 +9,8 @@ every container, and decoding is far cheaper than face detection anyway.
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import os
 import re
 import stat
@@ -304,7 +306,31 @@ def _fourcc(code: int) -> str:
 BACKENDS: dict[str, type[FrameSource]] = {"decord": DecordSource, "opencv": OpenCVSource}
 
 
-def open_source(path: Path, decoder: str = "auto") -> FrameSource:
+@functools.cache
+def _torchcodec() -> type[FrameSource] | None:
+    """The torchcodec backend when its package is installed (the `[gpu]` extra) and
+    loads (it needs the system FFmpeg libraries); None otherwise."""
+    if importlib.util.find_spec("torchcodec") is None:
+        return None
+    try:
+        with NativeStderr():
+            import torchcodec.decoders  # noqa: F401
+
+            from drift_audit.decode_torchcodec import TorchcodecSource
+    except Exception:
+        return None
+    return TorchcodecSource
+
+
+def backend_order(decoder: str, device: str) -> list[str]:
+    """Backends to try, in order: the named one, or for `auto` torchcodec first on a
+    CUDA device (NVDEC), then decord, then OpenCV."""
+    if decoder != "auto":
+        return [decoder]
+    return (["torchcodec"] if device == "cuda" and _torchcodec() else []) + list(BACKENDS)
+
+
+def open_source(path: Path, decoder: str = "auto", device: str = "cpu") -> FrameSource:
     """Open a clip with the named backend, or with the first one that can read it.
 
     Raises:
@@ -312,7 +338,10 @@ def open_source(path: Path, decoder: str = "auto") -> FrameSource:
         ConfigError: the named backend is not installed.
     """
     check_readable(path)
-    if decoder != "auto" and decoder not in BACKENDS:
+    if decoder == "torchcodec" and _torchcodec() is None:
+        raise ConfigError("--decoder torchcodec needs the gpu extra (pip install "
+                          "'drift-audit[gpu]') and the system FFmpeg libraries (libavcodec59 ...)")
+    if decoder not in ("auto", "torchcodec") and decoder not in BACKENDS:
         raise ConfigError(
             f"--decoder {decoder} is not available here (installed: {', '.join(BACKENDS)})"
         )
@@ -321,9 +350,12 @@ def open_source(path: Path, decoder: str = "auto") -> FrameSource:
     if alias_dir:
         os.symlink(os.path.abspath(path), target)
     errors: list[InputError] = []
-    for name in [decoder] if decoder != "auto" else list(BACKENDS):
+    for name in backend_order(decoder, device):
         try:
-            source = BACKENDS[name](target)
+            if name == "torchcodec":
+                source = _torchcodec()(target, device)  # type: ignore[misc, call-arg]
+            else:
+                source = BACKENDS[name](target)
         except InputError as exc:
             errors.append(InputError(str(path), exc.reason))
             continue

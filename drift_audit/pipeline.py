@@ -115,7 +115,7 @@ def analyse_clip(index: int, path: Path, config: AuditConfig, models: Models,
     result = ClipResult(index=index, path=str(path))
     deadline = _Deadline(str(path), config.clip_timeout_s)
     tick = time.perf_counter()
-    source = open_source(path, config.decoder)
+    source = open_source(path, config.decoder, models.device)
     try:
         result.info = source.info
         detector = ShotDetector(config.shot_threshold, config.min_shot_frames)
@@ -139,7 +139,7 @@ def analyse_clip(index: int, path: Path, config: AuditConfig, models: Models,
 
     tick = time.perf_counter()
     sink = _EmbedSink(models.embedder, config.embed_batch)
-    source = open_source(path, config.decoder)
+    source = open_source(path, config.decoder, models.device)
     try:
         _detect_and_track(result, source.frames(_sampler(config, result.shots)), config, models,
                           hook, deadline, sink)

@@ -1,20 +1,21 @@
 #!/usr/bin/env python3
 """Deliberately edited versions of real photos, for testing `drift_audit.attributes`.
 
-Each edit changes one appearance attribute of the face it is given, the way a
-generator drifting between clips might: hair recoloured (dark -> blond, dark -> red),
-clothing recoloured, a beard painted on, the skin tinted. The masks are built from the
-face box and landmarks and the colours around them, independently of the regions
-`attributes.measure` samples, so an edit is not just the measurement run backwards.
+Each edit changes one appearance attribute, the way a generator drifting between
+clips might: dark hair turned blond or red, the garment below the chin recoloured,
+a beard painted on, the skin tinted. The masks come from the face box, landmarks,
+colours and a GrabCut of the head, not from the regions `attributes.measure`
+samples, so an edit is not the measurement run backwards.
 
 Usage:
-    python scripts/attribute_edits.py OUTDIR   # writes every edit of every photo as PNG
+    python scripts/attribute_edits.py OUTDIR   # each photo in ../shared/media/faces
+                                               # and its edits, side by side, as PNG
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
 
 import cv2
@@ -28,11 +29,33 @@ from drift_audit.attributes import delta_e2000, rgb_to_lab  # noqa: E402
 
 MEDIA = REPO_ROOT.parent / "shared" / "media"
 
-BLOND = np.array([72.0, 4.0, 30.0])  # Lab of light golden-blond hair
+BLOND = np.array([72.0, 4.0, 30.0])  # Lab of golden-blond hair
 RED_HAIR = np.array([32.0, 48.0, 22.0])  # Lab of dyed cherry-red hair
 BURGUNDY = np.array([28.0, 32.0, 10.0])  # Lab of a burgundy jacket
 LIGHT_GREY = np.array([72.0, 0.0, 4.0])  # Lab of a light grey jacket
 TAN = np.array([-15.0, 12.0, 22.0])  # Lab shift: skin turned darker and orange
+BEARD = np.array([38.0, 30.0, 24.0])  # RGB of the painted beard (dark brown)
+
+EDITS = {
+    "hair_blond": "hair",
+    "hair_red": "hair",
+    "clothing_burgundy": "upper_clothing",
+    "clothing_light_grey": "upper_clothing",
+    "beard": "facial_hair",
+    "skin_tan": "skin",
+}
+"""Edit name -> the attribute it changes."""
+
+
+def load_photo(path: Path, max_side: int = 640) -> np.ndarray:
+    """(H, W, 3) uint8 RGB, shrunk (area averaging) so its longer side is <= max_side."""
+    bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise FileNotFoundError(path)
+    scale = max_side / max(bgr.shape[:2])
+    if scale < 1:
+        bgr = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(bgr[..., ::-1])
 
 
 def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
@@ -48,176 +71,180 @@ def _soft(mask: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.GaussianBlur(m.astype(np.float32), (0, 0), max(sigma, 0.5))
 
 
-def _like(lab: np.ndarray, ref: np.ndarray, tolerance: float) -> np.ndarray:
-    """(H, W) bool: pixels within `tolerance` ΔE2000 of the colour `ref`."""
-    return delta_e2000(lab, ref) < tolerance
+def shift(frame: np.ndarray, mask: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """The frame with the Lab `offset` added in proportion to `mask` (0..1), texture kept."""
+    lab = rgb_to_lab(frame) + mask[..., None] * np.asarray(offset, np.float32)
+    lab[..., 0] = np.clip(lab[..., 0], 0, 100)
+    return lab_to_rgb(lab)
 
 
-def _cheeks(lab: np.ndarray, box: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """(3,) Lab: the median of two squares beside the nose, under each eye."""
-    half = max(1, int(0.05 * (box[2] - box[0])))
-    patches = []
-    for eye, corner in ((landmarks[0], landmarks[3]), (landmarks[1], landmarks[4])):
-        x, y = ((eye + corner) / 2).astype(int)
-        patches.append(lab[max(y - half, 0) : y + half, max(x - half, 0) : x + half].reshape(-1, 3))
-    return np.median(np.concatenate(patches), axis=0)
+def shift_to(frame: np.ndarray, mask: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """The frame with the masked pixels moved so that their mean Lab colour is `target`."""
+    lab = rgb_to_lab(frame).reshape(-1, 3)
+    mean = np.average(lab, axis=0, weights=mask.ravel() + 1e-9)
+    return shift(frame, mask, np.asarray(target) - mean)
 
 
-def _skin(lab: np.ndarray, cheeks: np.ndarray) -> np.ndarray:
-    """(H, W) bool: pixels of the cheeks' hue and chroma, whatever their lightness
-    (so shaded skin, a forehead under a fringe, counts too)."""
-    chroma, ref_chroma = np.hypot(lab[..., 1], lab[..., 2]), float(np.hypot(*cheeks[1:]))
-    turn = np.degrees(np.arctan2(lab[..., 2], lab[..., 1]) - np.arctan2(cheeks[2], cheeks[1]))
-    return (chroma > 0.6 * ref_chroma) & (np.abs((turn + 180) % 360 - 180) < 25)
-
-
-def recolour(frame: np.ndarray, mask: np.ndarray, shift: np.ndarray) -> np.ndarray:
-    """The frame with `shift` (Lab) added where `mask` (0..1) is set, texture kept."""
-    lab = rgb_to_lab(frame)
-    out = lab + mask[..., None] * np.asarray(shift, np.float32)
-    out[..., 0] = np.clip(out[..., 0], 0, 100)
-    return lab_to_rgb(out)
-
-
-def _foreground(frame: np.ndarray, box: np.ndarray) -> np.ndarray:
-    """(H, W) bool: the head, cut from the background by GrabCut.
+def head_foreground(frame: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """(H, W) bool: the head cut from the background by GrabCut.
 
     GrabCut starts from the face (certain), a head-shaped ellipse around it (likely)
-    and a frame around that (background), on the neighbourhood shrunk to <= 160 px,
-    so it takes ~0.1 s.
+    and the rest of a frame around that (background), on the neighbourhood shrunk to
+    <= 160 px, so that it takes about 0.1 s.
     """
     height, width = frame.shape[:2]
     h, w = box[3] - box[1], box[2] - box[0]
-    cx0, cy0 = int(max(0, box[0] - 0.6 * w)), int(max(0, box[1] - 0.8 * h))
-    cx1, cy1 = int(min(width, box[2] + 0.6 * w)), int(min(height, box[3] + 0.1 * h))
-    scale = min(1.0, 160 / max(cx1 - cx0, cy1 - cy0))
-    small = cv2.resize(
-        frame[cy0:cy1, cx0:cx1], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA
-    )
+    x0, y0 = int(max(0, box[0] - 0.6 * w)), int(max(0, box[1] - 0.8 * h))
+    x1, y1 = int(min(width, box[2] + 0.6 * w)), int(min(height, box[3] + 0.1 * h))
+    scale = min(1.0, 160 / max(x1 - x0, y1 - y0))
+    small = cv2.resize(frame[y0:y1, x0:x1], None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     rows, cols = np.mgrid[0 : small.shape[0], 0 : small.shape[1]]
-    x, y = cols / scale + cx0, rows / scale + cy0  # frame pixels
+    x, y = cols / scale + x0, rows / scale + y0  # frame pixels
     cx = (box[0] + box[2]) / 2
     mask = np.full(small.shape[:2], cv2.GC_BGD, np.uint8)
-    head = ((x - cx) / (0.85 * w)) ** 2 + ((y - box[1] - 0.3 * h) / (0.95 * h)) ** 2 <= 1
-    mask[head] = cv2.GC_PR_FGD
-    face = (np.abs(x - cx) < 0.3 * w) & (y > box[1] + 0.1 * h) & (y < box[3] - 0.1 * h)
-    mask[face] = cv2.GC_FGD
+    mask[((x - cx) / (0.85 * w)) ** 2 + ((y - box[1] - 0.3 * h) / (0.95 * h)) ** 2 <= 1] = (
+        cv2.GC_PR_FGD
+    )
+    mask[(np.abs(x - cx) < 0.3 * w) & (y > box[1] + 0.1 * h) & (y < box[3] - 0.1 * h)] = cv2.GC_FGD
     cv2.setRNGSeed(0)  # GrabCut seeds its colour models with k-means
     models = np.zeros((1, 65)), np.zeros((1, 65))
     cv2.grabCut(small[..., ::-1].copy(), mask, None, *models, 3, cv2.GC_INIT_WITH_MASK)
     fg = np.isin(mask, (cv2.GC_FGD, cv2.GC_PR_FGD)).astype(np.uint8)
     out = np.zeros((height, width), bool)
-    out[cy0:cy1, cx0:cx1] = (
-        cv2.resize(fg, (cx1 - cx0, cy1 - cy0), interpolation=cv2.INTER_NEAREST) > 0
-    )
+    out[y0:y1, x0:x1] = cv2.resize(fg, (x1 - x0, y1 - y0), interpolation=cv2.INTER_NEAREST) > 0
     return out
 
 
-def hair_mask(frame: np.ndarray, box: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """(H, W) float32: dark hair on top and at the sides of the head.
+class PhotoEdits:
+    """The edits of one face in one photo; each mask is built once.
 
-    The head is segmented from the background with GrabCut; hair is its dark,
-    low-chroma, non-skin part above the eyebrows (beside the face: above the eyes).
-    Meant for dark hair: the edits below turn dark hair blond or red.
+    Args:
+        frame: (H, W, 3) uint8 RGB.
+        box: (4,) xyxy face box.
+        landmarks: (5, 2) eyes, nose, mouth corners (MTCNN order).
     """
-    h, w = box[3] - box[1], box[2] - box[0]
-    height, width = frame.shape[:2]
-    lab = rgb_to_lab(frame)
-    cheeks = _cheeks(lab, box, landmarks)
-    rows, cols = np.mgrid[0:height, 0:width]
-    cx, eye_y = (box[0] + box[2]) / 2, landmarks[:2, 1]
-    central = np.abs(cols - cx) < 0.35 * w
-    area = np.where(central, rows < eye_y.min() - 0.15 * h, rows < eye_y.max())
-    chroma = np.hypot(lab[..., 1], lab[..., 2])
-    dark = (lab[..., 0] < min(55.0, cheeks[0] - 15.0)) & (chroma < 25.0)
-    return _soft(_foreground(frame, box) & area & dark & ~_skin(lab, cheeks), 0.01 * h)
+
+    def __init__(self, frame: np.ndarray, box: np.ndarray, landmarks: np.ndarray) -> None:
+        self.frame = frame
+        self.box = np.asarray(box, np.float64)
+        self.landmarks = np.asarray(landmarks, np.float64)
+        self.lab = rgb_to_lab(frame)  # (H, W, 3) float32
+        self.h, self.w = self.box[3] - self.box[1], self.box[2] - self.box[0]
+        self.rows, self.cols = np.mgrid[0 : frame.shape[0], 0 : frame.shape[1]]
+
+    @cached_property
+    def cheeks(self) -> np.ndarray:
+        """(3,) Lab: the median of two squares beside the nose, under each eye."""
+        half = max(1, int(0.05 * self.w))
+        lm = self.landmarks
+        patches = []
+        for eye, corner in ((lm[0], lm[3]), (lm[1], lm[4])):
+            x, y = ((eye + corner) / 2).astype(int)
+            patch = self.lab[max(y - half, 0) : y + half, max(x - half, 0) : x + half]
+            patches.append(patch.reshape(-1, 3))
+        return np.median(np.concatenate(patches), axis=0)
+
+    @cached_property
+    def skin(self) -> np.ndarray:
+        """(H, W) bool: pixels of the cheeks' hue and chroma, whatever their lightness
+        (so that shaded skin, a forehead under a fringe, counts too)."""
+        lab, ref = self.lab, self.cheeks
+        chroma = np.hypot(lab[..., 1], lab[..., 2])
+        turn = np.degrees(np.arctan2(lab[..., 2], lab[..., 1]) - np.arctan2(ref[2], ref[1]))
+        similar_hue = np.abs((turn + 180) % 360 - 180) < 25
+        return similar_hue & (chroma > 0.6 * float(np.hypot(ref[1], ref[2])))
+
+    @cached_property
+    def hair_mask(self) -> np.ndarray:
+        """(H, W) float32: dark hair on top and at the sides of the head.
+
+        Hair is the dark, low-chroma, non-skin part of the head (GrabCut) above the
+        eyebrows, or above the eyes beside the face. Meant for dark hair.
+        """
+        cx, eyes_y = (self.box[0] + self.box[2]) / 2, self.landmarks[:2, 1]
+        central = np.abs(self.cols - cx) < 0.35 * self.w
+        area = np.where(central, self.rows < eyes_y.min() - 0.15 * self.h, self.rows < eyes_y.max())
+        chroma = np.hypot(self.lab[..., 1], self.lab[..., 2])
+        dark = (self.lab[..., 0] < min(55.0, self.cheeks[0] - 15.0)) & (chroma < 25.0)
+        head = head_foreground(self.frame, self.box)
+        return _soft(head & area & dark & ~self.skin, 0.01 * self.h)
+
+    @cached_property
+    def clothing_mask(self) -> np.ndarray:
+        """(H, W) float32: the garment below the chin, pixels of its bulk's colour."""
+        box, h, w = self.box, self.h, self.w
+        cx = (box[0] + box[2]) / 2
+        probe = self.lab[
+            max(0, int(box[3] + 0.5 * h)) : max(0, int(box[3] + 1.1 * h)),
+            max(0, int(cx - 0.9 * w)) : max(0, int(cx + 0.9 * w)),
+        ].reshape(-1, 3)
+        if len(probe) == 0:
+            return np.zeros(self.frame.shape[:2], np.float32)
+        ref = np.median(probe, axis=0)
+        ref = np.median(probe[delta_e2000(probe, ref) < 15.0], axis=0)  # the bulk's colour
+        area = (self.rows > box[3] + 0.15 * h) & (np.abs(self.cols - cx) < 1.4 * w)
+        return _soft(area & (delta_e2000(self.lab, ref) < 18.0), 0.01 * h)
+
+    @cached_property
+    def skin_mask(self) -> np.ndarray:
+        """(H, W) float32: the skin of the face, forehead and neck."""
+        cx, cy = (self.box[0] + self.box[2]) / 2, self.box[1] + 0.45 * self.h
+        head = ((self.cols - cx) / (0.7 * self.w)) ** 2 + ((self.rows - cy) / (0.8 * self.h)) ** 2
+        return _soft((head <= 1) & self.skin, 0.01 * self.h)
+
+    def beard(self, seed: int = 0) -> np.ndarray:
+        """The photo with a dark, slightly textured beard painted over chin and upper lip:
+        an ellipse from below the nose to past the chin, the lips left free, blended at
+        85% with feathered edges."""
+        nose, mouth_l, mouth_r = self.landmarks[2:]
+        mouth = (mouth_l + mouth_r) / 2
+        mouth_w = float(np.hypot(*(mouth_r - mouth_l)))
+        top, bottom = nose[1] + 0.35 * (mouth[1] - nose[1]), self.box[3] + 0.06 * self.h
+        x, y = self.cols - mouth[0], self.rows
+        beard = (x / (0.95 * mouth_w)) ** 2 + ((y - (top + bottom) / 2) / ((bottom - top) / 2)) ** 2
+        lips = (x / (0.5 * mouth_w)) ** 2 + ((y - mouth[1]) / (0.1 * self.h)) ** 2
+        region = ((beard <= 1) & (lips > 1)).astype(np.float32)
+        alpha = 0.85 * cv2.GaussianBlur(region, (0, 0), 0.015 * self.h)[..., None]
+        noise = np.random.default_rng(seed).normal(0, 1, self.frame.shape[:2]).astype(np.float32)
+        noise = cv2.GaussianBlur(noise, (0, 0), 0.8)
+        strands = BEARD + 14.0 * (noise / noise.std())[..., None]
+        out = self.frame * (1 - alpha) + strands * alpha
+        return np.clip(np.round(out), 0, 255).astype(np.uint8)
+
+    def edit(self, name: str) -> np.ndarray:
+        """(H, W, 3) uint8 RGB: the photo with the edit `name` (a key of EDITS)."""
+        if name == "beard":
+            return self.beard()
+        if name == "skin_tan":
+            return shift(self.frame, self.skin_mask, TAN)
+        targets = {"hair_blond": BLOND, "hair_red": RED_HAIR}
+        if name in targets:
+            return shift_to(self.frame, self.hair_mask, targets[name])
+        targets = {"clothing_burgundy": BURGUNDY, "clothing_light_grey": LIGHT_GREY}
+        return shift_to(self.frame, self.clothing_mask, targets[name])
 
 
-def clothing_mask(frame: np.ndarray, box: np.ndarray) -> np.ndarray:
-    """(H, W) float32: the garment below the chin, the colour of its bulk."""
-    h, w = box[3] - box[1], box[2] - box[0]
-    lab = rgb_to_lab(frame)
-    rows, cols = np.mgrid[0 : frame.shape[0], 0 : frame.shape[1]]
-    cx = (box[0] + box[2]) / 2
-    area = (rows > box[3] + 0.15 * h) & (np.abs(cols - cx) < 1.4 * w)
-    probe = lab[
-        int(box[3] + 0.5 * h) : int(box[3] + 1.1 * h), int(cx - 0.9 * w) : int(cx + 0.9 * w)
-    ]
-    if probe.size == 0:
-        return np.zeros(frame.shape[:2], np.float32)
-    flat = probe.reshape(-1, 3)
-    # the bulk: pixels within 15 ΔE of the median, refined once
-    ref = np.median(flat, axis=0)
-    ref = np.median(flat[delta_e2000(flat, ref) < 15.0], axis=0)
-    return _soft(area & _like(lab, ref, 18.0), 0.01 * h)
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print(__doc__, file=sys.stderr)
+        return 2
+    from drift_audit.detect import MTCNNDetector
+
+    out = Path(argv[0])
+    out.mkdir(parents=True, exist_ok=True)
+    detector = MTCNNDetector(max_side=640)
+    for path in sorted((MEDIA / "faces").glob("*/*")):
+        frame = load_photo(path)
+        faces = detector.detect(frame[None], np.array([0]))
+        if not len(faces):
+            continue
+        i = int(np.argmax(faces.size))
+        edits = PhotoEdits(frame, faces.xyxy[i], faces.landmarks[i])
+        row = np.hstack([frame, *(edits.edit(name) for name in EDITS)])
+        cv2.imwrite(str(out / f"{path.stem}.png"), row[..., ::-1])
+        print(out / f"{path.stem}.png")
+    return 0
 
 
-def recolour_hair(
-    frame: np.ndarray, box: np.ndarray, landmarks: np.ndarray, target: np.ndarray = BLOND
-) -> np.ndarray:
-    """The photo with the hair shifted to the Lab colour `target` (texture kept)."""
-    mask = hair_mask(frame, box, landmarks)
-    lab = rgb_to_lab(frame)
-    ref = np.average(lab.reshape(-1, 3), axis=0, weights=mask.ravel() + 1e-9)
-    return recolour(frame, mask, target - ref)
-
-
-def recolour_clothing(
-    frame: np.ndarray, box: np.ndarray, target: np.ndarray = BURGUNDY
-) -> np.ndarray:
-    """The photo with the garment below the chin shifted to the Lab colour `target`."""
-    mask = clothing_mask(frame, box)
-    lab = rgb_to_lab(frame)
-    ref = np.average(lab.reshape(-1, 3), axis=0, weights=mask.ravel() + 1e-9)
-    return recolour(frame, mask, target - ref)
-
-
-def paint_beard(
-    frame: np.ndarray, box: np.ndarray, landmarks: np.ndarray, seed: int = 0
-) -> np.ndarray:
-    """The photo with a dark, slightly textured beard over the chin and upper lip.
-
-    An ellipse from below the nose to past the chin, as wide as the jaw, with the
-    lips left free, blended at 85% over the skin with feathered edges.
-    """
-    h = box[3] - box[1]
-    nose, mouth_l, mouth_r = landmarks[2], landmarks[3], landmarks[4]
-    mouth = (mouth_l + mouth_r) / 2
-    mouth_w = float(np.hypot(*(mouth_r - mouth_l)))
-    top = nose[1] + 0.35 * (mouth[1] - nose[1])
-    bottom = box[3] + 0.06 * h
-    rows, cols = np.mgrid[0 : frame.shape[0], 0 : frame.shape[1]].astype(np.float32)
-    beard = ((cols - mouth[0]) / (0.95 * mouth_w)) ** 2 + (
-        (rows - (top + bottom) / 2) / ((bottom - top) / 2)
-    ) ** 2 <= 1
-    lips = ((cols - mouth[0]) / (0.5 * mouth_w)) ** 2 + ((rows - mouth[1]) / (0.1 * h)) ** 2 <= 1
-    alpha = 0.85 * cv2.GaussianBlur((beard & ~lips).astype(np.float32), (0, 0), 0.015 * h)
-    rng = np.random.default_rng(seed)
-    noise = cv2.GaussianBlur(rng.normal(0, 1, frame.shape[:2]).astype(np.float32), (0, 0), 0.8)
-    hair = np.array([38.0, 30.0, 24.0], np.float32) + 14.0 * noise[..., None] / noise.std()
-    out = frame.astype(np.float32) * (1 - alpha[..., None]) + hair * alpha[..., None]
-    return np.clip(np.round(out), 0, 255).astype(np.uint8)
-
-
-def tint_skin(
-    frame: np.ndarray, box: np.ndarray, landmarks: np.ndarray, shift: np.ndarray = TAN
-) -> np.ndarray:
-    """The photo with the skin of the face, forehead and neck shifted by `shift` (Lab)."""
-    h, w = box[3] - box[1], box[2] - box[0]
-    lab = rgb_to_lab(frame)
-    rows, cols = np.mgrid[0 : frame.shape[0], 0 : frame.shape[1]]
-    cx, cy = (box[0] + box[2]) / 2, box[1] + 0.45 * h
-    head = ((cols - cx) / (0.7 * w)) ** 2 + ((rows - cy) / (0.8 * h)) ** 2 <= 1
-    skin = head & _skin(lab, _cheeks(lab, box, landmarks))
-    return recolour(frame, _soft(skin, 0.01 * h), shift)
-
-
-EDITS: dict[str, Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]] = {
-    "hair_blond": lambda f, b, lm: recolour_hair(f, b, lm, BLOND),
-    "hair_red": lambda f, b, lm: recolour_hair(f, b, lm, RED_HAIR),
-    "clothing_burgundy": lambda f, b, lm: recolour_clothing(f, b, BURGUNDY),
-    "clothing_light_grey": lambda f, b, lm: recolour_clothing(f, b, LIGHT_GREY),
-    "beard": paint_beard,
-    "skin_tan": tint_skin,
-}
-"""Edit name -> function(frame, box, landmarks) -> edited frame (all (H, W, 3) uint8 RGB)."""
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
