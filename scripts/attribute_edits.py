@@ -158,15 +158,19 @@ class PhotoEdits:
     def hair_mask(self) -> np.ndarray:
         """(H, W) float32: dark hair on top and at the sides of the head.
 
-        Hair is the dark, low-chroma, non-skin part of the head (GrabCut) above the
-        eyebrows, or above the eyes beside the face. Meant for dark hair.
+        Hair is the dark, low-chroma, non-skin part of the head (GrabCut, or a skull-sized
+        ellipse) above the eyebrows, or above the eyes beside the face. For dark hair.
         """
         cx, eyes_y = (self.box[0] + self.box[2]) / 2, self.landmarks[:2, 1]
         central = np.abs(self.cols - cx) < 0.35 * self.w
         area = np.where(central, self.rows < eyes_y.min() - 0.15 * self.h, self.rows < eyes_y.max())
         chroma = np.hypot(self.lab[..., 1], self.lab[..., 2])
-        dark = (self.lab[..., 0] < min(55.0, self.cheeks[0] - 15.0)) & (chroma < 25.0)
-        head = head_foreground(self.frame, self.box)
+        dark = (self.lab[..., 0] < min(55.0, self.cheeks[0] - 15.0)) & (chroma < 20.0)
+        # GrabCut can lose hair against a dark background: a skull-sized ellipse keeps it
+        skull = ((self.cols - cx) / (0.55 * self.w)) ** 2 + (
+            (self.rows - self.box[1] - 0.35 * self.h) / (0.5 * self.h)
+        ) ** 2 <= 1
+        head = head_foreground(self.frame, self.box) | skull
         return _soft(head & area & dark & ~self.skin, 0.01 * self.h)
 
     @cached_property

@@ -7,7 +7,7 @@ The real photos come from ../shared/media; those tests skip, with a reason, with
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -251,6 +251,15 @@ def test_regions_follow_the_roll_of_the_head() -> None:
         assert delta_e2000(values[index, :3], lab_of(rgb)) < 2.0, ATTRIBUTES[index]
 
 
+def test_measure_does_not_depend_on_resolution() -> None:
+    face = synthetic_face()
+    big = cv2.resize(face.frame, None, fx=4, fy=4, interpolation=cv2.INTER_NEAREST)
+    small = measure(face.frame, face.box, face.landmarks)
+    large = measure(big, face.box * 4, face.landmarks * 4)  # regions of ~500 px, area-averaged
+    np.testing.assert_array_equal(large[:, 3], small[:, 3])
+    assert np.all(delta_e2000(large[:, :3], small[:, :3]) < 1.0)
+
+
 @pytest.mark.parametrize(("height", "valid"), [(270 + 65, 0.0), (270 + 91, 1.0)])
 def test_clothing_mostly_below_the_frame_is_invalid(height: int, valid: float) -> None:
     # the clothing region spans 0.3-1.2 box heights (39-156 px) below the box bottom (270):
@@ -373,9 +382,7 @@ def test_compare_reports_a_recoloured_beard() -> None:
     dark = values_of(skin=SKIN_LAB, facial_hair=CHIN_BEARD)
     grey = values_of(skin=SKIN_LAB, facial_hair=(50.0, 0.0, 1.0))
     assert facial_hair_score(grey) >= FACIAL_HAIR_PRESENT
-    assert [(c.before_name, c.after_name) for c in compare(dark, grey)] == [
-        ("dark brown", "grey")
-    ]
+    assert [(c.before_name, c.after_name) for c in compare(dark, grey)] == [("dark brown", "grey")]
 
 
 # --- real photos --------------------------------------------------------------------
@@ -435,12 +442,18 @@ Edit = Callable[[str, str], np.ndarray]
 
 
 @pytest.fixture(scope="module")
-def detect() -> Detect:
+def detect() -> Iterator[Detect]:
     """frame -> Photo of its largest face, found by the project's MTCNN detector."""
     pytest.importorskip("facenet_pytorch", reason="facenet-pytorch (MTCNN) is not installed")
+    import torch
+
     from drift_audit.detect import MTCNNDetector
 
     detector = MTCNNDetector(max_side=640)
+    # one thread: as fast on these small photos, and 30x faster when other processes
+    # keep the cores busy (torch's worker threads then wait on each other)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
 
     def largest(frame: np.ndarray) -> Photo:
         faces = detector.detect(frame[None], np.array([0]))
@@ -449,7 +462,8 @@ def detect() -> Detect:
         box, landmarks = faces.xyxy[i], faces.landmarks[i]
         return Photo(frame, box, landmarks, measure(frame, box, landmarks))
 
-    return largest
+    yield largest
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
@@ -530,8 +544,6 @@ def test_an_edit_is_found_as_its_attribute_only(
         assert change.after_name == "blond"
     if kind == "hair_red":
         assert change.after_name == "red"
-    if kind == "clothing_burgundy":
-        assert change.after_name == "red"
     if kind == "beard" and name in SHAVED:
         assert change.before_name == "none"
 
@@ -572,11 +584,7 @@ def test_a_real_beard_is_told_from_a_shaved_chin(photos: dict[str, Photo]) -> No
 
 
 @real_photos
-@pytest.mark.xfail(
-    strict=True,
-    reason="skin colour follows the lighting: a tint and a "
-    "change of light (biden1 is under-exposed) measure alike",
-)
+@pytest.mark.xfail(strict=True, reason="skin colour follows the light (biden1 is under-exposed)")
 @pytest.mark.parametrize(("a", "b"), [("biden1", "biden2"), ("alex2", "alex3")])
 def test_skin_under_other_light_raises_no_finding(photos: dict[str, Photo], a: str, b: str) -> None:
     assert "skin" not in [c.attribute for c in compare(photos[a].values, photos[b].values)]
