@@ -120,6 +120,7 @@ def audit_command(
     device: Annotated[Device, typer.Option(help="Where models run.")] = Device.auto,
     clip_timeout: Annotated[float, typer.Option(help="Seconds allowed per clip; 0 = no limit.")] = 0.0,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Clips analysed in parallel.")] = 1,
+    threads: Annotated[int, typer.Option(help="Torch threads per process on the CPU.")] = 1,
     cache_dir: Annotated[Path | None, typer.Option(
         help="Per-clip analysis cache folder [default: ~/.cache/drift-audit].")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")] = False,
@@ -138,7 +139,7 @@ def audit_command(
             faces_per_track=faces_per_track, embed_batch=batch_size, embedder=embedder.value,
             weights=weights, threshold=threshold, decoder=decoder.value, device=device.value,
             fail_on=fail_on.value, cast=_parse_cast(cast or []), clip_timeout_s=clip_timeout,
-            jobs=jobs, cache_dir=cache_dir, use_cache=not no_cache,
+            jobs=jobs, threads=threads, cache_dir=cache_dir, use_cache=not no_cache,
         )
         if weights is not None and not weights.is_file():
             raise ConfigError(f"--weights {weights}: no such file")

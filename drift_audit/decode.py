@@ -20,6 +20,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TextIO
 
 import cv2
 import numpy as np
@@ -47,19 +48,23 @@ class NativeStderr:
     """While active, what native libraries (FFmpeg, decord) write to fd 2 goes to a
     temporary file instead of the user's terminal; `take()` returns the new text.
 
-    Python-level output meant for the user is written to a duplicate of the
-    original fd 2 (see cli.py), so it is not affected.
+    Python's own sys.stderr (progress bars, messages) is pointed at a duplicate of
+    the original fd 2 meanwhile, so what is meant for the user still reaches it.
     """
 
     def __enter__(self) -> NativeStderr:
         self._sink = tempfile.TemporaryFile()
         self._pos = 0
+        self._python_stderr: TextIO | None = None
         try:
             self._saved: int | None = os.dup(2)
         except OSError:  # no fd 2 (embedded interpreters): nothing to silence
             self._saved = None
             return self
         sys.stderr.flush()
+        if _writes_to_fd2(sys.stderr):
+            self._python_stderr = sys.stderr
+            sys.stderr = _user_stderr(sys.stderr.encoding)
         os.dup2(self._sink.fileno(), 2)
         return self
 
@@ -76,7 +81,24 @@ class NativeStderr:
         if self._saved is not None:
             os.dup2(self._saved, 2)
             os.close(self._saved)
+        if self._python_stderr is not None:
+            sys.stderr.flush()
+            sys.stderr = self._python_stderr
         self._sink.close()
+
+
+@functools.cache
+def _user_stderr(encoding: str) -> TextIO:
+    """One lasting duplicate of the user's stderr, never closed: a progress bar's
+    refresh thread may still hold it when a decode ends."""
+    return os.fdopen(os.dup(2), "w", buffering=1, encoding=encoding, errors="replace")
+
+
+def _writes_to_fd2(stream: object) -> bool:
+    try:
+        return stream.fileno() == 2  # type: ignore[attr-defined, no-any-return]
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def _index_from_time(

@@ -9,7 +9,6 @@ and lets the run go on with a fresh worker.
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -88,7 +87,7 @@ def run_in_workers(tasks: list[tuple[int, Path]], config: AuditConfig, jobs: int
     reported as a clip error; a fresh worker takes the next clip.
     """
     ctx = mp.get_context("spawn")
-    threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
+    threads = config.threads
     pending = list(reversed(tasks))
     slots: list[_Slot] = []
 

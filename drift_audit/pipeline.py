@@ -65,9 +65,13 @@ class Models:
     @property
     def detector(self) -> Detector:
         if self._detector is None:
+            import torch
+
             from drift_audit.detect import MTCNNDetector
 
             c = self.config
+            if self.device == "cpu":
+                torch.set_num_threads(c.threads)
             self._detector = MTCNNDetector(c.min_face_px, c.detect_confidence, c.detect_max_side, self.device)
         return self._detector
 
@@ -141,8 +145,8 @@ def analyse_clip(index: int, path: Path, config: AuditConfig, models: Models,
     sink = _EmbedSink(models.embedder, config.embed_batch)
     source = open_source(path, config.decoder, models.device)
     try:
-        _detect_and_track(result, source.frames(_sampler(config, result.shots)), config, models,
-                          hook, deadline, sink)
+        frames = _read_ahead(source.frames(_sampler(config, result.shots)), 2 * config.detect_batch)
+        _detect_and_track(result, frames, config, models, hook, deadline, sink)
     finally:
         source.close()
     sink.flush()
@@ -150,6 +154,47 @@ def analyse_clip(index: int, path: Path, config: AuditConfig, models: Models,
     result.timings["embed"] = sink.seconds
     result.timings["decode+detect+track"] = time.perf_counter() - tick - sink.seconds
     return result
+
+
+def _read_ahead(frames: Iterator[DecodedFrame], depth: int) -> Iterator[DecodedFrame]:
+    """Decode in a background thread while the caller detects: decoders and torch
+    release the GIL, so the two overlap on two cores. At most `depth` frames wait."""
+    import queue
+    import threading
+
+    slots: queue.Queue[object] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def produce() -> None:
+        try:
+            for frame in frames:
+                if stop.is_set():
+                    break
+                slots.put(frame)
+        except BaseException as exc:  # handed to the consumer, raised there
+            slots.put(exc)
+        finally:
+            slots.put(end)
+
+    worker = threading.Thread(target=produce, name="drift-audit-decode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = slots.get()
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                slots.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        worker.join()
 
 
 class _EmbedSink:
