@@ -24,7 +24,7 @@ from drift_audit import __version__
 from drift_audit.config import AuditConfig
 from drift_audit.types import ClipResult, Faces, FaceCrops, Glitch, Shot, Track, VideoInfo
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 3
 # The settings that change what analyse_clip produces (not clustering, drift or output).
 _KEYED = ("sample_fps", "shot_threshold", "min_shot_frames", "min_face_px", "detect_confidence",
           "detect_max_side", "faces_per_track", "decoder")
@@ -105,7 +105,8 @@ def _encode(result: ClipResult, key: str) -> bytes:
         "corrupt_frames": result.corrupt_frames, "decode_mode": result.decode_mode,
         "shots": [asdict(s) for s in result.shots],
         "glitches": [asdict(g) for g in result.glitches],
-        "tracks": [{"shot": t.shot, "faces": len(t.faces), "crops": len(t.crops)} for t in tracks],
+        "tracks": [{"shot": t.shot, "faces": len(t.faces), "crops": len(t.crops),
+                    "embeddings": len(t.embeddings)} for t in tracks],
         "timings": result.timings,
     }
     arrays: dict[str, np.ndarray] = {
@@ -123,6 +124,9 @@ def _encode(result: ClipResult, key: str) -> bytes:
     arrays["crop_landmarks"] = cat([t.crops.landmarks for t in tracks], (5, 2), np.float32)
     arrays["crop_quality"] = cat([t.crop_quality for t in tracks], (), np.float32)
     arrays["embeddings"] = cat([t.embeddings for t in tracks], (0,), np.float32)
+    arrays["attributes"] = np.stack(
+        [t.attributes if t.attributes is not None else np.full((4, 4), np.nan, np.float32)
+         for t in tracks]) if tracks else np.zeros((0, 4, 4), np.float32)
     buffer = io.BytesIO()
     np.savez(buffer, header=np.frombuffer(json.dumps(header).encode(), np.uint8), **arrays)
     payload = buffer.getvalue()
@@ -145,15 +149,17 @@ def _decode(data: bytes, key: str, index: int, path: str) -> ClipResult:
     result.shots = [Shot(**s) for s in header["shots"]]
     result.glitches = [Glitch(**g) for g in header["glitches"]]
     result.times = dict(zip(arrays["time_index"].tolist(), arrays["time_value"].tolist(), strict=True))
-    f0 = c0 = 0
-    for meta in header["tracks"]:
-        nf, nc = meta["faces"], meta["crops"]
+    f0 = c0 = e0 = 0
+    for k, meta in enumerate(header["tracks"]):
+        nf, nc, ne = meta["faces"], meta["crops"], meta["embeddings"]
         faces = Faces(arrays["face_frame"][f0 : f0 + nf], arrays["face_xyxy"][f0 : f0 + nf],
                       arrays["face_score"][f0 : f0 + nf], arrays["face_landmarks"][f0 : f0 + nf])
         crops = FaceCrops(arrays["crop_images"][c0 : c0 + nc], arrays["crop_landmarks"][c0 : c0 + nc])
+        looks = arrays["attributes"][k]
         track = Track(index, meta["shot"], faces, crops, arrays["crop_quality"][c0 : c0 + nc],
-                      arrays["embeddings"][c0 : c0 + nc])
+                      arrays["embeddings"][e0 : e0 + ne],
+                      None if np.isnan(looks).all() else looks)
         result.tracks.append(track)
-        f0, c0 = f0 + nf, c0 + nc
+        f0, c0, e0 = f0 + nf, c0 + nc, e0 + ne
     result.timings = {"cache": 0.0}
     return result

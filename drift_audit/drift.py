@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from drift_audit.attributes import aggregate as attribute_aggregate
+from drift_audit.attributes import compare as attribute_compare
 from drift_audit.types import Appearance, Character, ClipResult, Finding, Track
 
 WEAK_EVIDENCE = 0.3
@@ -113,6 +115,7 @@ def _measure(
                 end_s=result.time_of(max(t.last_frame for t in shot_tracks)),
                 faces=sum(len(t.faces) for t in shot_tracks),
                 similarity=metric.sim(_centroid_of(shot_tracks, metric), ch.anchor),
+                attributes=_attributes_of(shot_tracks),
             )
         )
     previous: np.ndarray | None = None
@@ -129,11 +132,23 @@ def _measure(
         best = max(in_clip, key=lambda t: float(t.crop_quality[0]))
         ch.evidence[clip] = float(best.crop_quality[0])
         ch.thumbnails[clip] = best.crops.images[0]
+        looks = _attributes_of(in_clip)
+        if looks is not None:
+            ch.attributes[clip] = looks
     if ch.anchor_image is None:
         ch.anchor_image = ch.thumbnails[first_clip]
     below = [c for c, sim in sorted(ch.clip_similarity.items()) if sim < metric.threshold]
     ch.coherence_horizon = below[0] if below else None
     ch.drift_slope = _slope(ch.clip_similarity)
+
+
+def _attributes_of(tracks: list[Track]) -> np.ndarray | None:
+    """(4, 4) attribute measures of several tracks, weighted by faces x quality."""
+    looks = [t for t in tracks if t.attributes is not None]
+    if not looks:
+        return None
+    weights = np.array([len(t.faces) * max(float(t.crop_quality[0]), 1e-3) for t in looks])
+    return attribute_aggregate(np.stack([t.attributes for t in looks]), weights)  # type: ignore[misc]
 
 
 def _slope(values: dict[int, float]) -> float:
@@ -241,6 +256,7 @@ def findings(
                     f"{label} clip {clip}: similarity {sim:.2f} to its {anchor} is {where} "
                     f"the threshold {metric.threshold:.2f}{why}",
                 ))
+    out.extend(_attribute_drift(characters))
     out.extend(_swaps(characters, tracks, clips, metric))
     out.extend(_missing_cast(characters, tracks, clips, metric, cast))
     for clip in sorted(clips):
@@ -264,6 +280,27 @@ def findings(
                 frame=g.frame,
             ))
     return sorted(out, key=lambda f: (f.clip or 0, f.kind, f.character or "", f.frame or 0))
+
+
+def _attribute_drift(characters: list[Character]) -> list[Finding]:
+    """Hair, clothing, skin or facial hair that changed since the character's first
+    appearance (ΔE2000 thresholds in attributes.THRESHOLDS). Warn: lighting moves
+    colours too, and only the eye can tell a costume change from a re-light."""
+    out = []
+    for ch in characters:
+        if not ch.attributes:
+            continue
+        label = ch.id if ch.name is None else f"{ch.id} ({ch.name})"
+        first = min(ch.attributes)
+        for clip in sorted(ch.attributes):
+            if clip == first:
+                continue
+            changes = attribute_compare(ch.attributes[first], ch.attributes[clip])
+            if changes:
+                parts = ", ".join(c.message_fragment for c in changes)
+                out.append(Finding("attribute_drift", "warn", ch.id, clip,
+                                   f"{label} clip {clip}: {parts} since clip {first}"))
+    return out
 
 
 def _swaps(

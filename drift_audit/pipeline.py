@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from drift_audit.attributes import measure
 from drift_audit.config import AuditConfig
 from drift_audit.decode import DecodedFrame, open_source
 from drift_audit.detect import Detector, crop_faces, face_quality
@@ -257,7 +258,10 @@ def _detect_and_track(result: ClipResult, frames: Iterator[DecodedFrame], config
                 tracker, samples = Tracker(result.index, shot, config.faces_per_track), 0
             samples += 1
             mine = faces.select(faces.frame == f.index) if len(faces) else Faces.empty()
-            tracker.step(mine, crop_faces(f.image, mine), face_quality(mine))  # type: ignore[arg-type]
+            looks = np.array([measure(f.image, box, lm)  # (n, 4, 4) appearance attributes
+                              for box, lm in zip(mine.xyxy, mine.landmarks, strict=True)],
+                             np.float32).reshape(len(mine), 4, 4)
+            tracker.step(mine, crop_faces(f.image, mine), face_quality(mine), looks)  # type: ignore[arg-type]
         hook(f"clip {result.index}: faces", batch[-1].index, result.frames_read)
         batch.clear()
         deadline.check()

@@ -49,6 +49,8 @@ class _Live:
     last_look: np.ndarray
     missed: int = 0
     crops: list[tuple[float, int, np.ndarray, np.ndarray]] = field(default_factory=list)
+    attributes: list[np.ndarray] = field(default_factory=list)  # per face (4, 4)
+    weights: list[float] = field(default_factory=list)  # per face: its quality
 
 
 class Tracker:
@@ -65,8 +67,19 @@ class Tracker:
         self._live: list[_Live] = []
         self._done: list[_Live] = []
         self._serial = 0
+        self._attributes: np.ndarray | None = None
 
-    def step(self, faces: Faces, crops: FaceCrops, quality: np.ndarray) -> None:
+    def step(
+        self, faces: Faces, crops: FaceCrops, quality: np.ndarray,
+        attributes: np.ndarray | None = None,
+    ) -> None:
+        """Add one sampled frame's detections.
+
+        Args:
+            attributes: (n, 4, 4) appearance measurements of the faces (attributes.py),
+                aggregated per track by quality.
+        """
+        self._attributes = attributes
         looks = appearance(crops)  # (n, 48)
         matched: set[int] = set()
         if self._live and len(faces):
@@ -108,6 +121,9 @@ class Tracker:
         live.crops.append((float(quality[c]), -self._serial, crops.images[c], crops.landmarks[c]))
         live.crops.sort(key=lambda item: (item[0], item[1]), reverse=True)
         del live.crops[self.keep :]
+        if self._attributes is not None:
+            live.attributes.append(self._attributes[c])
+            live.weights.append(float(quality[c]))
 
     def finish(self) -> list[Track]:
         ended = self._done + self._live
@@ -120,6 +136,12 @@ class Tracker:
                 np.stack([c[2] for c in live.crops]), np.stack([c[3] for c in live.crops])
             )
             quality = np.array([c[0] for c in live.crops], np.float32)
-            tracks.append(Track(self.clip, self.shot, faces.select(order), crops, quality))
+            track = Track(self.clip, self.shot, faces.select(order), crops, quality)
+            if live.attributes:
+                from drift_audit.attributes import aggregate
+
+                track.attributes = aggregate(np.stack(live.attributes),
+                                             np.maximum(np.array(live.weights), 1e-3))
+            tracks.append(track)
         tracks.sort(key=lambda t: (t.first_frame, float(t.faces.xyxy[0, 0])))
         return tracks

@@ -133,6 +133,8 @@ class Track:
     crops: FaceCrops  # the best faces_per_track faces, best first
     crop_quality: np.ndarray  # (k,) float32 quality of each kept crop
     embeddings: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
+    # (4, 4) float32 [L, a, b, valid] per attribute (attributes.ATTRIBUTES), or None
+    attributes: np.ndarray | None = None
 
     @property
     def first_frame(self) -> int:
@@ -195,6 +197,7 @@ class Appearance:
     end_s: float
     faces: int
     similarity: float
+    attributes: np.ndarray | None = None  # (4, 4) appearance measures in this shot
 
 
 @dataclass
@@ -214,6 +217,7 @@ class Character:
     coherence_horizon: int | None = None  # first clip that no longer matches the anchor
     drift_slope: float = 0.0  # similarity change per clip (least squares over its clips)
     thumbnails: dict[int, np.ndarray] = field(default_factory=dict)  # clip -> best face crop
+    attributes: dict[int, np.ndarray] = field(default_factory=dict)  # clip -> (4, 4) measures
     anchor_image: np.ndarray | None = None  # (CROP_SIZE, CROP_SIZE, 3) uint8: anchor face
 
 

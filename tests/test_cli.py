@@ -299,7 +299,9 @@ def test_cut_inside_a_clip_keeps_one_character(
     ]
     [character] = data["characters"]
     assert [(a["clip"], a["shot"]) for a in character["appearances"]] == [(1, 1), (1, 2), (2, 1)]
-    assert data["findings"] == []
+    # The background behind the fake face changes colour, which reads as clothing: only
+    # an attribute warning, no identity finding.
+    assert [f["kind"] for f in data["findings"]] in ([], ["attribute_drift"])
 
 
 def test_json_to_stdout_is_only_json(make_clip: MakeClip, fake_models: dict) -> None:

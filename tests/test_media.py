@@ -121,3 +121,14 @@ def test_morph_curve_falls_and_the_horizon_lands_at_the_flip(
     assert abs(horizon - flip) <= 1, (horizon, flip, curve)
     kinds = {(f["kind"], f["clip"]) for f in report["findings"]}
     assert ("identity_drift", horizon) in kinds
+
+
+def test_cached_rerun_gives_the_same_report(
+    clip_sets: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [str(clip_sets / "swap"), "--cache-dir", str(tmp_path / "cache")]
+    _, cold, _ = audit(args, capsys)
+    _, warm, _ = audit(args, capsys)
+    assert len(list((tmp_path / "cache").rglob("*.npz"))) == 3
+    assert warm == cold
+    assert cold["characters"] and cold["characters"][0]["clips"][0]["attributes"] is not None

@@ -10,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from drift_audit import __version__
+import numpy as np
+
+from drift_audit.attributes import ATTRIBUTES, FACIAL_HAIR_PRESENT, colour_name, facial_hair_score
 from drift_audit.drift import clip_verdict
 from drift_audit.errors import OutputError
 from drift_audit.types import Report
@@ -19,6 +22,23 @@ SCHEMA_VERSION = 1
 
 def _r(x: float) -> float:
     return round(float(x), 4)
+
+
+def _attributes(values: np.ndarray | None) -> dict[str, Any] | None:
+    """(4, 4) measures as {attribute: {"lab": [L, a, b], "name": ...} or null}."""
+    if values is None:
+        return None
+    out: dict[str, Any] = {}
+    for i, name in enumerate(ATTRIBUTES):
+        if not values[i, 3]:
+            out[name] = None
+            continue
+        out[name] = {"lab": [_r(x) for x in values[i, :3]], "name": colour_name(values[i, :3])}
+    score = facial_hair_score(values)
+    if out["facial_hair"] is not None and not np.isnan(score):
+        out["facial_hair"]["score"] = _r(score)
+        out["facial_hair"]["present"] = bool(score >= FACIAL_HAIR_PRESENT)
+    return out
 
 
 def to_dict(report: Report) -> dict[str, Any]:
@@ -59,7 +79,8 @@ def to_dict(report: Report) -> dict[str, Any]:
             "name": ch.name,
             "appearances": [
                 {"clip": a.clip, "shot": a.shot, "start_s": _r(a.start_s), "end_s": _r(a.end_s),
-                 "faces": a.faces, "similarity": _r(a.similarity)}
+                 "faces": a.faces, "similarity": _r(a.similarity),
+                 "attributes": _attributes(a.attributes)}
                 for a in ch.appearances
             ],
             "clip_similarity": {str(k): _r(v) for k, v in sorted(ch.clip_similarity.items())},
@@ -69,6 +90,7 @@ def to_dict(report: Report) -> dict[str, Any]:
                                          if k in ch.previous_similarity else None),
                  "spread": _r(ch.spread.get(k, 0.0)), "faces": ch.faces.get(k, 0),
                  "evidence": _r(ch.evidence.get(k, 0.0)),
+                 "attributes": _attributes(ch.attributes.get(k)),
                  "verdict": None if emb is None else clip_verdict(
                      v, ch.evidence.get(k, 1.0), emb.threshold, emb.uncertain_margin)}
                 for k, v in sorted(ch.clip_similarity.items())
