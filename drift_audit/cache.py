@@ -22,12 +22,20 @@ import numpy as np
 
 from drift_audit import __version__
 from drift_audit.config import AuditConfig
-from drift_audit.types import ClipResult, Faces, FaceCrops, Glitch, Shot, Track, VideoInfo
+from drift_audit.types import ClipResult, FaceCrops, Faces, Glitch, Shot, Track, VideoInfo
 
 CACHE_FORMAT = 3
 # The settings that change what analyse_clip produces (not clustering, drift or output).
-_KEYED = ("sample_fps", "shot_threshold", "min_shot_frames", "min_face_px", "detect_confidence",
-          "detect_max_side", "faces_per_track", "decoder")
+_KEYED = (
+    "sample_fps",
+    "shot_threshold",
+    "min_shot_frames",
+    "min_face_px",
+    "detect_confidence",
+    "detect_max_side",
+    "faces_per_track",
+    "decoder",
+)
 
 
 def default_dir() -> Path:
@@ -47,11 +55,19 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def cache_key(content_sha256: str, config: AuditConfig, embedder_name: str, weights_sha256: str) -> str:
+def cache_key(
+    content_sha256: str, config: AuditConfig, embedder_name: str, weights_sha256: str
+) -> str:
     settings = {name: getattr(config, name) for name in _KEYED}
     blob = json.dumps(
-        {"format": CACHE_FORMAT, "version": __version__, "clip": content_sha256,
-         "settings": settings, "embedder": embedder_name, "weights": weights_sha256},
+        {
+            "format": CACHE_FORMAT,
+            "version": __version__,
+            "clip": content_sha256,
+            "settings": settings,
+            "embedder": embedder_name,
+            "weights": weights_sha256,
+        },
         sort_keys=True,
     )
     return hashlib.sha256(blob.encode()).hexdigest()
@@ -99,20 +115,31 @@ def _encode(result: ClipResult, key: str) -> bytes:
     assert result.info is not None
     tracks = result.tracks
     header = {
-        "format": CACHE_FORMAT, "key": key,
+        "format": CACHE_FORMAT,
+        "key": key,
         "info": asdict(result.info),
-        "frames_read": result.frames_read, "frames_expected": result.frames_expected,
-        "corrupt_frames": result.corrupt_frames, "decode_mode": result.decode_mode,
+        "frames_read": result.frames_read,
+        "frames_expected": result.frames_expected,
+        "corrupt_frames": result.corrupt_frames,
+        "decode_mode": result.decode_mode,
         "shots": [asdict(s) for s in result.shots],
         "glitches": [asdict(g) for g in result.glitches],
-        "tracks": [{"shot": t.shot, "faces": len(t.faces), "crops": len(t.crops),
-                    "embeddings": len(t.embeddings)} for t in tracks],
+        "tracks": [
+            {
+                "shot": t.shot,
+                "faces": len(t.faces),
+                "crops": len(t.crops),
+                "embeddings": len(t.embeddings),
+            }
+            for t in tracks
+        ],
         "timings": result.timings,
     }
     arrays: dict[str, np.ndarray] = {
         "time_index": np.array(sorted(result.times), np.int64),
         "time_value": np.array([result.times[k] for k in sorted(result.times)], np.float64),
     }
+
     def cat(parts: list[np.ndarray], shape: tuple[int, ...], dtype: type) -> np.ndarray:
         return np.concatenate(parts) if parts else np.zeros((0, *shape), dtype)
 
@@ -124,9 +151,16 @@ def _encode(result: ClipResult, key: str) -> bytes:
     arrays["crop_landmarks"] = cat([t.crops.landmarks for t in tracks], (5, 2), np.float32)
     arrays["crop_quality"] = cat([t.crop_quality for t in tracks], (), np.float32)
     arrays["embeddings"] = cat([t.embeddings for t in tracks], (0,), np.float32)
-    arrays["attributes"] = np.stack(
-        [t.attributes if t.attributes is not None else np.full((4, 4), np.nan, np.float32)
-         for t in tracks]) if tracks else np.zeros((0, 4, 4), np.float32)
+    arrays["attributes"] = (
+        np.stack(
+            [
+                t.attributes if t.attributes is not None else np.full((4, 4), np.nan, np.float32)
+                for t in tracks
+            ]
+        )
+        if tracks
+        else np.zeros((0, 4, 4), np.float32)
+    )
     buffer = io.BytesIO()
     np.savez(buffer, header=np.frombuffer(json.dumps(header).encode(), np.uint8), **arrays)
     payload = buffer.getvalue()
@@ -143,22 +177,42 @@ def _decode(data: bytes, key: str, index: int, path: str) -> ClipResult:
     if header["format"] != CACHE_FORMAT or header["key"] != key:
         raise ValueError("stale entry")
     info = VideoInfo(**{**header["info"], "path": path})
-    result = ClipResult(index=index, path=path, info=info, frames_read=header["frames_read"],
-                        frames_expected=header["frames_expected"],
-                        corrupt_frames=header["corrupt_frames"], decode_mode=header["decode_mode"])
+    result = ClipResult(
+        index=index,
+        path=path,
+        info=info,
+        frames_read=header["frames_read"],
+        frames_expected=header["frames_expected"],
+        corrupt_frames=header["corrupt_frames"],
+        decode_mode=header["decode_mode"],
+    )
     result.shots = [Shot(**s) for s in header["shots"]]
     result.glitches = [Glitch(**g) for g in header["glitches"]]
-    result.times = dict(zip(arrays["time_index"].tolist(), arrays["time_value"].tolist(), strict=True))
+    result.times = dict(
+        zip(arrays["time_index"].tolist(), arrays["time_value"].tolist(), strict=True)
+    )
     f0 = c0 = e0 = 0
     for k, meta in enumerate(header["tracks"]):
         nf, nc, ne = meta["faces"], meta["crops"], meta["embeddings"]
-        faces = Faces(arrays["face_frame"][f0 : f0 + nf], arrays["face_xyxy"][f0 : f0 + nf],
-                      arrays["face_score"][f0 : f0 + nf], arrays["face_landmarks"][f0 : f0 + nf])
-        crops = FaceCrops(arrays["crop_images"][c0 : c0 + nc], arrays["crop_landmarks"][c0 : c0 + nc])
+        faces = Faces(
+            arrays["face_frame"][f0 : f0 + nf],
+            arrays["face_xyxy"][f0 : f0 + nf],
+            arrays["face_score"][f0 : f0 + nf],
+            arrays["face_landmarks"][f0 : f0 + nf],
+        )
+        crops = FaceCrops(
+            arrays["crop_images"][c0 : c0 + nc], arrays["crop_landmarks"][c0 : c0 + nc]
+        )
         looks = arrays["attributes"][k]
-        track = Track(index, meta["shot"], faces, crops, arrays["crop_quality"][c0 : c0 + nc],
-                      arrays["embeddings"][e0 : e0 + ne],
-                      None if np.isnan(looks).all() else looks)
+        track = Track(
+            index,
+            meta["shot"],
+            faces,
+            crops,
+            arrays["crop_quality"][c0 : c0 + nc],
+            arrays["embeddings"][e0 : e0 + ne],
+            None if np.isnan(looks).all() else looks,
+        )
         result.tracks.append(track)
         f0, c0, e0 = f0 + nf, c0 + nc, e0 + ne
     result.timings = {"cache": 0.0}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import signal
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -29,26 +29,26 @@ EPILOG = (
 )
 
 
-class Embedder(str, Enum):
+class Embedder(StrEnum):
     auto = "auto"
     dlib = "dlib"
     facenet = "facenet"
 
 
-class Decoder(str, Enum):
+class Decoder(StrEnum):
     auto = "auto"
     decord = "decord"
     opencv = "opencv"
     torchcodec = "torchcodec"
 
 
-class Device(str, Enum):
+class Device(StrEnum):
     auto = "auto"
     cpu = "cpu"
     cuda = "cuda"
 
 
-class FailOn(str, Enum):
+class FailOn(StrEnum):
     fail = "fail"
     warn = "warn"
     never = "never"
@@ -57,12 +57,17 @@ class FailOn(str, Enum):
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-class _Terminated(BaseException):  # noqa: N818 - like KeyboardInterrupt, past `except Exception`
-    pass
+class _Signalled(BaseException):  # noqa: N818 - like KeyboardInterrupt, past `except Exception`
+    """Raised by our SIGINT / SIGTERM handlers. Not a KeyboardInterrupt: click would
+    catch that and exit 1 ("Aborted!"), and the conventional codes are 130 / 143."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
 
 
-def _on_sigterm(signum: int, frame: object) -> None:
-    raise _Terminated()
+def _on_signal(signum: int, frame: object) -> None:
+    raise _Signalled(signum)
 
 
 def _error_line(message: str) -> None:
@@ -93,38 +98,82 @@ audit_app = typer.Typer(add_completion=False, rich_markup_mode=None)
 
 @audit_app.command(epilog=EPILOG)
 def audit_command(
-    clips: Annotated[list[str], typer.Argument(
-        help="Clips in story order: files, folders (their videos in name order), or - to read "
-             "paths from stdin, one per line.", show_default=False)],
-    json_out: Annotated[str | None, typer.Option(
-        "--json", help="Write the JSON report to PATH, or to stdout with -.", metavar="PATH")] = None,
-    html_out: Annotated[Path | None, typer.Option(
-        "--html", help="Write a self-contained HTML report to PATH.", metavar="PATH")] = None,
-    sheet_out: Annotated[Path | None, typer.Option(
-        "--contact-sheet", help="Write a PNG contact sheet (characters x clips) to PATH.",
-        metavar="PATH")] = None,
-    cast: Annotated[list[str] | None, typer.Option(
-        "--cast", help="NAME=IMAGE reference for a character; repeat for each.", metavar="NAME=IMAGE")] = None,
-    embedder: Annotated[Embedder, typer.Option(help="Face embedder; auto = facenet when its weights "
-                                               "are installed, else dlib.")] = Embedder.auto,
-    weights: Annotated[Path | None, typer.Option(help="Local facenet vggface2 weights file.")] = None,
-    threshold: Annotated[float | None, typer.Option(
-        help="Same-person similarity threshold (default: the embedder's calibrated one).")] = None,
-    fail_on: Annotated[FailOn, typer.Option(help="Lowest finding severity that fails the run.")] = FailOn.fail,
-    sample_fps: Annotated[float, typer.Option(help="Frames per second sent to face detection.")] = 5.0,
+    clips: Annotated[
+        list[str],
+        typer.Argument(
+            help="Clips in story order: files, folders (their videos in name order), or - to read "
+            "paths from stdin, one per line.",
+            show_default=False,
+        ),
+    ],
+    json_out: Annotated[
+        str | None,
+        typer.Option(
+            "--json", help="Write the JSON report to PATH, or to stdout with -.", metavar="PATH"
+        ),
+    ] = None,
+    html_out: Annotated[
+        Path | None,
+        typer.Option("--html", help="Write a self-contained HTML report to PATH.", metavar="PATH"),
+    ] = None,
+    sheet_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--contact-sheet",
+            help="Write a PNG contact sheet (characters x clips) to PATH.",
+            metavar="PATH",
+        ),
+    ] = None,
+    cast: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--cast",
+            help="NAME=IMAGE reference for a character; repeat for each.",
+            metavar="NAME=IMAGE",
+        ),
+    ] = None,
+    embedder: Annotated[
+        Embedder,
+        typer.Option(
+            help="Face embedder; auto = facenet when its weights are installed, else dlib."
+        ),
+    ] = Embedder.auto,
+    weights: Annotated[
+        Path | None, typer.Option(help="Local facenet vggface2 weights file.")
+    ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option(
+            help="Same-person similarity threshold (default: the embedder's calibrated one)."
+        ),
+    ] = None,
+    fail_on: Annotated[
+        FailOn, typer.Option(help="Lowest finding severity that fails the run.")
+    ] = FailOn.fail,
+    sample_fps: Annotated[
+        float, typer.Option(help="Frames per second sent to face detection.")
+    ] = 5.0,
     min_face: Annotated[int, typer.Option(help="Smallest face side detected, in pixels.")] = 32,
     confidence: Annotated[float, typer.Option(help="Smallest face detector confidence.")] = 0.92,
     faces_per_track: Annotated[int, typer.Option(help="Best faces embedded per track.")] = 5,
     batch_size: Annotated[int, typer.Option(help="Faces per embedder batch.")] = 32,
     decoder: Annotated[Decoder, typer.Option(help="Video decoder backend.")] = Decoder.auto,
     device: Annotated[Device, typer.Option(help="Where models run.")] = Device.auto,
-    clip_timeout: Annotated[float, typer.Option(help="Seconds allowed per clip; 0 = no limit.")] = 0.0,
+    clip_timeout: Annotated[
+        float, typer.Option(help="Seconds allowed per clip; 0 = no limit.")
+    ] = 0.0,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Clips analysed in parallel.")] = 1,
     threads: Annotated[int, typer.Option(help="Torch threads per process on the CPU.")] = 1,
-    cache_dir: Annotated[Path | None, typer.Option(
-        help="Per-clip analysis cache folder [default: ~/.cache/drift-audit].")] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or terminal report on stderr.")] = False,
+    cache_dir: Annotated[
+        Path | None,
+        typer.Option(help="Per-clip analysis cache folder [default: ~/.cache/drift-audit]."),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Neither read nor write the cache.")
+    ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress or terminal report on stderr.")
+    ] = False,
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
 ) -> None:
     """Audit character drift across CLIPS given in story order."""
@@ -135,11 +184,23 @@ def audit_command(
 
     try:
         config = AuditConfig(
-            sample_fps=sample_fps, min_face_px=min_face, detect_confidence=confidence,
-            faces_per_track=faces_per_track, embed_batch=batch_size, embedder=embedder.value,
-            weights=weights, threshold=threshold, decoder=decoder.value, device=device.value,
-            fail_on=fail_on.value, cast=_parse_cast(cast or []), clip_timeout_s=clip_timeout,
-            jobs=jobs, threads=threads, cache_dir=cache_dir, use_cache=not no_cache,
+            sample_fps=sample_fps,
+            min_face_px=min_face,
+            detect_confidence=confidence,
+            faces_per_track=faces_per_track,
+            embed_batch=batch_size,
+            embedder=embedder.value,
+            weights=weights,
+            threshold=threshold,
+            decoder=decoder.value,
+            device=device.value,
+            fail_on=fail_on.value,
+            cast=_parse_cast(cast or []),
+            clip_timeout_s=clip_timeout,
+            jobs=jobs,
+            threads=threads,
+            cache_dir=cache_dir,
+            use_cache=not no_cache,
         )
         if weights is not None and not weights.is_file():
             raise ConfigError(f"--weights {weights}: no such file")
@@ -196,8 +257,13 @@ def _run(inputs: list, config: object, quiet: bool):  # type: ignore[type-arg, n
             return audit(inputs, config)  # type: ignore[arg-type]
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-        with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                      console=err, transient=True) as progress:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        ) as progress:
             task = progress.add_task("starting", total=None)
 
             def hook(stage: str, done: int, total: int) -> None:
@@ -208,8 +274,12 @@ def _run(inputs: list, config: object, quiet: bool):  # type: ignore[type-arg, n
         raise _die(str(exc)) from None
 
 
-models_app = typer.Typer(add_completion=False, rich_markup_mode=None, invoke_without_command=True,
-                         help="List or install face embedder weights.")
+models_app = typer.Typer(
+    add_completion=False,
+    rich_markup_mode=None,
+    invoke_without_command=True,
+    help="List or install face embedder weights.",
+)
 
 
 @models_app.callback()
@@ -234,15 +304,19 @@ def models_list(ctx: typer.Context) -> None:
         out.print(f"dlib     missing    {exc}")
     facenet = find_facenet_weights()
     if facenet is None:
-        out.print(f"facenet  missing    (looked for {models_dir() / FACENET_FILE} and facenet-pytorch's "
-                  "cache; install with `drift-audit models import PATH`, or it downloads on first "
-                  "use of --embedder facenet)")
+        out.print(
+            f"facenet  missing    (looked for {models_dir() / FACENET_FILE} and facenet-pytorch's "
+            "cache; install with `drift-audit models import PATH`, or it downloads on first "
+            "use of --embedder facenet)"
+        )
     else:
         out.print(f"facenet  installed  {facenet}  sha256 {sha256_of(facenet)}")
 
 
 @models_app.command("import")
-def models_import(path: Annotated[Path, typer.Argument(help="A vggface2 InceptionResnetV1 weights file.")]) -> None:
+def models_import(
+    path: Annotated[Path, typer.Argument(help="A vggface2 InceptionResnetV1 weights file.")],
+) -> None:
     """Check that PATH loads as facenet vggface2 weights and install it for later runs."""
     from drift_audit.embed import import_facenet_weights, sha256_of
     from drift_audit.errors import ModelError
@@ -260,17 +334,19 @@ def main(argv: list[str] | None = None) -> None:
     if "--version" in args[: args.index("--") if "--" in args else len(args)]:
         print(f"drift-audit {__version__}")
         sys.exit(0)
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         if args[:1] == ["models"]:
             models_app(args[1:], prog_name="drift-audit models")
         else:
             audit_app(args, prog_name="drift-audit")
-    except KeyboardInterrupt:
-        _error_line("interrupted")
-        sys.exit(130)
-    except _Terminated:
-        _error_line("terminated")
-        sys.exit(143)
+    except (_Signalled, KeyboardInterrupt) as exc:
+        signum = exc.signum if isinstance(exc, _Signalled) else signal.SIGINT
+        # No second signal may cut the exit short; the report is already safe (atomic).
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)
+        _error_line("interrupted" if signum == signal.SIGINT else "terminated")
+        sys.exit(128 + signum)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -79,20 +79,62 @@ class AuditConfig:
 
     def __post_init__(self) -> None:
         checks: list[tuple[bool, str]] = [
-            (0.1 <= self.sample_fps <= 120, f"--sample-fps must be in 0.1..120, got {self.sample_fps}"),
-            (1 <= self.shot_threshold <= 255, f"shot threshold must be in 1..255, got {self.shot_threshold}"),
-            (1 <= self.min_shot_frames <= 100, f"min shot frames must be in 1..100, got {self.min_shot_frames}"),
-            (8 <= self.min_face_px <= 2000, f"--min-face must be in 8..2000 px, got {self.min_face_px}"),
-            (0.5 <= self.detect_confidence < 1, f"--confidence must be in 0.5..1, got {self.detect_confidence}"),
-            (160 <= self.detect_max_side <= 8192, f"detect max side must be in 160..8192, got {self.detect_max_side}"),
-            (1 <= self.detect_batch <= 256, f"detect batch must be in 1..256, got {self.detect_batch}"),
-            (1 <= self.faces_per_track <= 100, f"--faces-per-track must be in 1..100, got {self.faces_per_track}"),
-            (1 <= self.embed_batch <= 1024, f"--batch-size must be in 1..1024, got {self.embed_batch}"),
-            (self.embedder in EMBEDDERS, f"--embedder must be one of {', '.join(EMBEDDERS)}, got {self.embedder!r}"),
-            (self.decoder in DECODERS, f"--decoder must be one of {', '.join(DECODERS)}, got {self.decoder!r}"),
-            (self.device in DEVICES, f"--device must be one of {', '.join(DEVICES)}, got {self.device!r}"),
-            (self.fail_on in FAIL_ON, f"--fail-on must be one of {', '.join(FAIL_ON)}, got {self.fail_on!r}"),
-            (self.threshold is None or -1 < self.threshold < 1, f"--threshold must be between -1 and 1 (exclusive), got {self.threshold}"),
+            (
+                0.1 <= self.sample_fps <= 120,
+                f"--sample-fps must be in 0.1..120, got {self.sample_fps}",
+            ),
+            (
+                1 <= self.shot_threshold <= 255,
+                f"shot threshold must be in 1..255, got {self.shot_threshold}",
+            ),
+            (
+                1 <= self.min_shot_frames <= 100,
+                f"min shot frames must be in 1..100, got {self.min_shot_frames}",
+            ),
+            (
+                8 <= self.min_face_px <= 2000,
+                f"--min-face must be in 8..2000 px, got {self.min_face_px}",
+            ),
+            (
+                0.5 <= self.detect_confidence < 1,
+                f"--confidence must be in 0.5..1, got {self.detect_confidence}",
+            ),
+            (
+                160 <= self.detect_max_side <= 8192,
+                f"detect max side must be in 160..8192, got {self.detect_max_side}",
+            ),
+            (
+                1 <= self.detect_batch <= 256,
+                f"detect batch must be in 1..256, got {self.detect_batch}",
+            ),
+            (
+                1 <= self.faces_per_track <= 100,
+                f"--faces-per-track must be in 1..100, got {self.faces_per_track}",
+            ),
+            (
+                1 <= self.embed_batch <= 1024,
+                f"--batch-size must be in 1..1024, got {self.embed_batch}",
+            ),
+            (
+                self.embedder in EMBEDDERS,
+                f"--embedder must be one of {', '.join(EMBEDDERS)}, got {self.embedder!r}",
+            ),
+            (
+                self.decoder in DECODERS,
+                f"--decoder must be one of {', '.join(DECODERS)}, got {self.decoder!r}",
+            ),
+            (
+                self.device in DEVICES,
+                f"--device must be one of {', '.join(DEVICES)}, got {self.device!r}",
+            ),
+            (
+                self.fail_on in FAIL_ON,
+                f"--fail-on must be one of {', '.join(FAIL_ON)}, got {self.fail_on!r}",
+            ),
+            (
+                self.threshold is None or -1 < self.threshold < 1,
+                f"--threshold must be between -1 and 1 (exclusive), got {self.threshold}",
+            ),
             (self.clip_timeout_s >= 0, f"--clip-timeout must be >= 0, got {self.clip_timeout_s}"),
             (1 <= self.jobs <= 64, f"--jobs must be in 1..64, got {self.jobs}"),
             (1 <= self.threads <= 64, f"--threads must be in 1..64, got {self.threads}"),

@@ -154,7 +154,7 @@ def _reason(native_text: str, fallback: str) -> str:
         return "no video stream"
     if "invalid data found" in text:
         return "not a readable video: corrupt header or unknown format"
-    if "decoder" in text and "not found" in text or "unsupported codec" in text:
+    if ("decoder" in text and "not found" in text) or "unsupported codec" in text:
         return "unsupported codec"
     match = re.search(r"error[^\n]*?:\s*([^\n]+)", native_text, re.IGNORECASE)
     return match.group(1).strip() if match else fallback
@@ -234,8 +234,9 @@ class DecordSource(FrameSource):
         size = self._small_size(max_side)
         if size is not None:  # decord scales inside FFmpeg's converter: cheaper than after
             with NativeStderr():
-                reader = decord.VideoReader(str(self.path), width=size[0], height=size[1],
-                                            num_threads=0)
+                reader = decord.VideoReader(
+                    str(self.path), width=size[0], height=size[1], num_threads=0
+                )
         fps = self.info.fps or 25.0
         previous: DecodedFrame | None = None
         errors_seen = False
@@ -277,7 +278,8 @@ class OpenCVSource(FrameSource):
             codec = _fourcc(fourcc)
             raise InputError(
                 str(self.path),
-                f"unsupported codec {codec}: no decoder for it in this build" if codec
+                f"unsupported codec {codec}: no decoder for it in this build"
+                if codec
                 else _reason(text, "no decodable frames"),
             )
         # Re-open rather than trust a seek back to 0.
@@ -361,8 +363,10 @@ def open_source(path: Path, decoder: str = "auto", device: str = "cpu") -> Frame
     """
     check_readable(path)
     if decoder == "torchcodec" and _torchcodec() is None:
-        raise ConfigError("--decoder torchcodec needs the gpu extra (pip install "
-                          "'drift-audit[gpu]') and the system FFmpeg libraries (libavcodec59 ...)")
+        raise ConfigError(
+            "--decoder torchcodec needs the gpu extra (pip install "
+            "'drift-audit[gpu]') and the system FFmpeg libraries (libavcodec59 ...)"
+        )
     if decoder not in ("auto", "torchcodec") and decoder not in BACKENDS:
         raise ConfigError(
             f"--decoder {decoder} is not available here (installed: {', '.join(BACKENDS)})"

@@ -49,8 +49,15 @@ class TorchcodecSource(FrameSource):
         if n == 0:
             raise InputError(str(self.path), "no video frames")
         fps = float(meta.average_fps or 25.0)
-        return VideoInfo(str(self.path), fps, n, int(meta.width or 0), int(meta.height or 0),
-                         str(meta.codec or ""), f"{self.name}-{self.device}")
+        return VideoInfo(
+            str(self.path),
+            fps,
+            n,
+            int(meta.width or 0),
+            int(meta.height or 0),
+            str(meta.codec or ""),
+            f"{self.name}-{self.device}",
+        )
 
     def frames(
         self, want: Callable[[int, float], bool], max_side: int | None = None
@@ -75,10 +82,18 @@ class TorchcodecSource(FrameSource):
                 if keep:
                     chosen = data[keep]
                     if size is not None:
-                        chosen = torch.nn.functional.interpolate(
-                            chosen.float(), size=(size[1], size[0]), mode="bilinear",
-                            antialias=True, align_corners=False,
-                        ).round().clamp(0, 255).to(torch.uint8)
+                        chosen = (
+                            torch.nn.functional.interpolate(
+                                chosen.float(),
+                                size=(size[1], size[0]),
+                                mode="bilinear",
+                                antialias=True,
+                                align_corners=False,
+                            )
+                            .round()
+                            .clamp(0, 255)
+                            .to(torch.uint8)
+                        )
                     host = chosen.permute(0, 2, 3, 1).contiguous().cpu().numpy()  # (k, H, W, 3)
                     images = dict(zip(keep, host, strict=True))
                 for i in range(len(pts)):

@@ -7,7 +7,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from drift_audit.types import CROP_SCALE, CROP_SIZE, Faces, FaceCrops
+from drift_audit.types import CROP_SCALE, CROP_SIZE, FaceCrops, Faces
 
 
 class Detector(Protocol):
@@ -45,7 +45,11 @@ class MTCNNDetector:
     """
 
     def __init__(
-        self, min_face_px: int = 32, confidence: float = 0.92, max_side: int = 960, device: str = "cpu"
+        self,
+        min_face_px: int = 32,
+        confidence: float = 0.92,
+        max_side: int = 960,
+        device: str = "cpu",
     ) -> None:
         import torch
         from facenet_pytorch import MTCNN
@@ -64,7 +68,10 @@ class MTCNNDetector:
             # boxes reach the per-box crop loop, which dominates CPU time; measured on
             # 720p frames of faces: 1.3-1.8x faster, the same faces at confidence 0.92.
             self._mtcnn_cache[min_size] = self._MTCNN(
-                keep_all=True, min_face_size=min_size, device=self.device, select_largest=False,
+                keep_all=True,
+                min_face_size=min_size,
+                device=self.device,
+                select_largest=False,
                 thresholds=[0.7, 0.8, 0.9],
             )
         return self._mtcnn_cache[min_size]
@@ -116,9 +123,14 @@ def crop_faces(frame: np.ndarray, faces: Faces) -> FaceCrops:
         cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
         side = CROP_SCALE * max(box[2] - box[0], box[3] - box[1])
         s = CROP_SIZE / side
-        matrix = np.array([[s, 0, CROP_SIZE / 2 - s * cx], [0, s, CROP_SIZE / 2 - s * cy]], np.float32)
+        matrix = np.array(
+            [[s, 0, CROP_SIZE / 2 - s * cx], [0, s, CROP_SIZE / 2 - s * cy]], np.float32
+        )
         images[i] = cv2.warpAffine(
-            frame, matrix, (CROP_SIZE, CROP_SIZE), flags=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR,
+            frame,
+            matrix,
+            (CROP_SIZE, CROP_SIZE),
+            flags=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR,
             borderMode=cv2.BORDER_REPLICATE,
         )
         landmarks[i] = lm * s + matrix[:, 2]

@@ -36,7 +36,7 @@ class Metric:
 
 
 def clip_verdict(similarity: float, evidence: float, threshold: float, margin: float) -> str:
-    """"same", "uncertain" or "different".
+    """ "same", "uncertain" or "different".
 
     Below the threshold is "different" only with good evidence: on thin evidence
     (small, profile, blurred faces embed poorly) it is "uncertain". Within the
@@ -74,7 +74,9 @@ def build_characters(
     groups: dict[int, list[int]] = {}
     for i, label in enumerate(labels):
         groups.setdefault(int(label), []).append(i)
-    ordered = sorted(groups.values(), key=lambda ids: (tracks[ids[0]].clip, tracks[ids[0]].first_frame))
+    ordered = sorted(
+        groups.values(), key=lambda ids: (tracks[ids[0]].clip, tracks[ids[0]].first_frame)
+    )
     characters = [
         Character(f"C{k + 1}", None, ids, np.zeros(0, np.float32)) for k, ids in enumerate(ordered)
     ]
@@ -126,7 +128,9 @@ def _measure(
         if previous is not None:
             ch.previous_similarity[clip] = metric.sim(centre, previous)
         previous = centre
-        per_face = metric.similarity(np.concatenate([t.embeddings for t in in_clip]), ch.anchor[None])
+        per_face = metric.similarity(
+            np.concatenate([t.embeddings for t in in_clip]), ch.anchor[None]
+        )
         ch.spread[clip] = float(per_face.max() - per_face.min())
         ch.faces[clip] = sum(len(t.faces) for t in in_clip)
         best = max(in_clip, key=lambda t: float(t.crop_quality[0]))
@@ -160,9 +164,7 @@ def _slope(values: dict[int, float]) -> float:
     return float(np.polyfit(x, y, 1)[0])
 
 
-def link_generations(
-    tracks: list[Track], labels: np.ndarray, metric: Metric
-) -> np.ndarray:
+def link_generations(tracks: list[Track], labels: np.ndarray, metric: Metric) -> np.ndarray:
     """Join a character that ends in clip k-1 to one that starts in clip k when the two
     look alike across that one step (similarity >= threshold).
 
@@ -182,8 +184,10 @@ def link_generations(
         groups: dict[int, list[int]] = {}
         for i, label in enumerate(labels):
             groups.setdefault(int(label), []).append(i)
-        span = {g: (min(tracks[i].clip for i in ids), max(tracks[i].clip for i in ids))
-                for g, ids in groups.items()}
+        span = {
+            g: (min(tracks[i].clip for i in ids), max(tracks[i].clip for i in ids))
+            for g, ids in groups.items()
+        }
         candidates = []
         for a, (_, a_last) in span.items():
             for b, (b_first, _) in span.items():
@@ -238,24 +242,39 @@ def findings(
         for clip, sim in sorted(ch.clip_similarity.items()):
             if clip == anchor_clip:
                 continue
-            verdict = clip_verdict(sim, ch.evidence.get(clip, 1.0), metric.threshold,
-                                   metric.uncertain_margin)
+            verdict = clip_verdict(
+                sim, ch.evidence.get(clip, 1.0), metric.threshold, metric.uncertain_margin
+            )
             thin = ch.evidence.get(clip, 1.0) < WEAK_EVIDENCE
-            why = (f"; evidence is thin (best face quality {ch.evidence[clip]:.2f}: small, "
-                   "profile, blurred or occluded faces)" if thin else "")
+            why = (
+                f"; evidence is thin (best face quality {ch.evidence[clip]:.2f}: small, "
+                "profile, blurred or occluded faces)"
+                if thin
+                else ""
+            )
             if verdict == "different":
-                out.append(Finding(
-                    "identity_drift", "fail", ch.id, clip,
-                    f"{label} clip {clip}: similarity {sim:.2f} to its {anchor} is below "
-                    f"the threshold {metric.threshold:.2f}",
-                ))
+                out.append(
+                    Finding(
+                        "identity_drift",
+                        "fail",
+                        ch.id,
+                        clip,
+                        f"{label} clip {clip}: similarity {sim:.2f} to its {anchor} is below "
+                        f"the threshold {metric.threshold:.2f}",
+                    )
+                )
             elif verdict == "uncertain":
                 where = "below" if sim < metric.threshold else "barely above"
-                out.append(Finding(
-                    "uncertain_identity", "warn", ch.id, clip,
-                    f"{label} clip {clip}: similarity {sim:.2f} to its {anchor} is {where} "
-                    f"the threshold {metric.threshold:.2f}{why}",
-                ))
+                out.append(
+                    Finding(
+                        "uncertain_identity",
+                        "warn",
+                        ch.id,
+                        clip,
+                        f"{label} clip {clip}: similarity {sim:.2f} to its {anchor} is {where} "
+                        f"the threshold {metric.threshold:.2f}{why}",
+                    )
+                )
     out.extend(_attribute_drift(characters))
     out.extend(_swaps(characters, tracks, clips, metric))
     out.extend(_missing_cast(characters, tracks, clips, metric, cast))
@@ -268,17 +287,28 @@ def findings(
                 parts.append(f"{c.corrupt_frames} frame(s) lost to corrupt data inside the stream")
             if missing_end:
                 parts.append(f"{missing_end} frame(s) promised by the header missing at the end")
-            out.append(Finding(
-                "damaged_clip", "warn", None, clip,
-                f"clip {clip}: {'; '.join(parts)}; the {c.frames_read} readable frames were audited",
-            ))
+            out.append(
+                Finding(
+                    "damaged_clip",
+                    "warn",
+                    None,
+                    clip,
+                    f"clip {clip}: {'; '.join(parts)}; "
+                    f"the {c.frames_read} readable frames were audited",
+                )
+            )
         for g in c.glitches:
-            out.append(Finding(
-                "glitch_frame", "warn", None, clip,
-                f"clip {clip}: frame {g.frame} ({g.time_s:.2f} s) differs from both neighbours "
-                "(a flash or a corrupt frame), not a cut",
-                frame=g.frame,
-            ))
+            out.append(
+                Finding(
+                    "glitch_frame",
+                    "warn",
+                    None,
+                    clip,
+                    f"clip {clip}: frame {g.frame} ({g.time_s:.2f} s) differs from both neighbours "
+                    "(a flash or a corrupt frame), not a cut",
+                    frame=g.frame,
+                )
+            )
     return sorted(out, key=lambda f: (f.clip or 0, f.kind, f.character or "", f.frame or 0))
 
 
@@ -298,8 +328,15 @@ def _attribute_drift(characters: list[Character]) -> list[Finding]:
             changes = attribute_compare(ch.attributes[first], ch.attributes[clip])
             if changes:
                 parts = ", ".join(c.message_fragment for c in changes)
-                out.append(Finding("attribute_drift", "warn", ch.id, clip,
-                                   f"{label} clip {clip}: {parts} since clip {first}"))
+                out.append(
+                    Finding(
+                        "attribute_drift",
+                        "warn",
+                        ch.id,
+                        clip,
+                        f"{label} clip {clip}: {parts} since clip {first}",
+                    )
+                )
     return out
 
 
@@ -314,24 +351,31 @@ def _swaps(
     }
     for clip in sorted(clips):
         absent = [
-            ch for ch in characters
-            if first_clip[ch.id] < clip and clip not in ch.clip_similarity
+            ch for ch in characters if first_clip[ch.id] < clip and clip not in ch.clip_similarity
         ]
         new = [ch for ch in characters if first_clip[ch.id] == clip]
         if not absent or not new:
             continue
-        sims = np.array([[metric.sim(centroids[a.id], centroids[b.id]) for b in new] for a in absent])
+        sims = np.array(
+            [[metric.sim(centroids[a.id], centroids[b.id]) for b in new] for a in absent]
+        )
         rows, cols = linear_sum_assignment(-sims)
         for r, c in zip(rows, cols, strict=True):
             gone, came = absent[r], new[c]
             seen = sorted(k for k in gone.clip_similarity if k < clip)
             gone_label = gone.id if gone.name is None else f"{gone.id} ({gone.name})"
-            out.append(Finding(
-                "identity_swap", "fail", gone.id, clip,
-                f"{gone_label} (seen in clip {', '.join(map(str, seen))}) is absent from clip {clip}, "
-                f"and a new identity {came.id} appears there in its place "
-                f"(similarity {sims[r, c]:.2f}, threshold {metric.threshold:.2f})",
-            ))
+            out.append(
+                Finding(
+                    "identity_swap",
+                    "fail",
+                    gone.id,
+                    clip,
+                    f"{gone_label} (seen in clip {', '.join(map(str, seen))}) "
+                    f"is absent from clip {clip}, "
+                    f"and a new identity {came.id} appears there in its place "
+                    f"(similarity {sims[r, c]:.2f}, threshold {metric.threshold:.2f})",
+                )
+            )
     return out
 
 
@@ -351,13 +395,19 @@ def _missing_cast(
                 continue
             in_clip = [t for t in tracks if t.clip == clip]
             if in_clip:
-                sims = metric.similarity(np.stack([t.embedding_for(metric.centroid) for t in in_clip]),
-                                         cast[name][None])[:, 0]
+                sims = metric.similarity(
+                    np.stack([t.embedding_for(metric.centroid) for t in in_clip]), cast[name][None]
+                )[:, 0]
                 best = f"best match {float(sims.max()):.2f}, threshold {metric.threshold:.2f}"
             else:
                 best = "no faces in the clip"
-            out.append(Finding(
-                "missing_character", "warn", ch.id if ch else None, clip,
-                f"cast member {name} is not found in clip {clip} ({best})",
-            ))
+            out.append(
+                Finding(
+                    "missing_character",
+                    "warn",
+                    ch.id if ch else None,
+                    clip,
+                    f"cast member {name} is not found in clip {clip} ({best})",
+                )
+            )
     return out

@@ -113,7 +113,9 @@ class Embedder(ABC):
             return np.zeros((0, self.dim), np.float32)
         parts = [
             self._embed_batch(
-                FaceCrops(crops.images[i : i + self.batch_size], crops.landmarks[i : i + self.batch_size])
+                FaceCrops(
+                    crops.images[i : i + self.batch_size], crops.landmarks[i : i + self.batch_size]
+                )
             )
             for i in range(0, len(crops), self.batch_size)
         ]
@@ -166,7 +168,9 @@ class DlibEmbedder(Embedder):
 
     def _embed_batch(self, crops: FaceCrops) -> np.ndarray:
         images = [np.ascontiguousarray(im) for im in crops.images]
-        shapes = [self._dlib.full_object_detections([self._predictor(im, self._rect)]) for im in images]
+        shapes = [
+            self._dlib.full_object_detections([self._predictor(im, self._rect)]) for im in images
+        ]
         descriptors = self._resnet.compute_face_descriptor(images, shapes)
         return np.array([np.asarray(d[0], np.float32) for d in descriptors], np.float32)
 
@@ -187,7 +191,9 @@ class FacenetEmbedder(Embedder):
     threshold = 0.50
     uncertain_margin = 0.08
 
-    def __init__(self, weights: Path | None = None, device: str = "cpu", batch_size: int = 32) -> None:
+    def __init__(
+        self, weights: Path | None = None, device: str = "cpu", batch_size: int = 32
+    ) -> None:
         import torch
         from facenet_pytorch import InceptionResnetV1
 
@@ -210,7 +216,9 @@ class FacenetEmbedder(Embedder):
         lo = (CROP_SIZE - side) // 2
         x = torch.from_numpy(crops.images[:, lo : lo + side, lo : lo + side]).to(self.device)
         x = x.permute(0, 3, 1, 2).float()  # (b, 3, side, side)
-        x = torch.nn.functional.interpolate(x, size=(160, 160), mode="bilinear", align_corners=False)
+        x = torch.nn.functional.interpolate(
+            x, size=(160, 160), mode="bilinear", align_corners=False
+        )
         x = (x - 127.5) / 128.0  # facenet-pytorch's fixed_image_standardization
         with torch.inference_mode():
             out = self._model(x)  # (b, 512)
@@ -224,7 +232,9 @@ def load_facenet_state(model: object, path: Path) -> None:
     try:
         state = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise ModelError(f"{path}: not a readable torch weights file ({type(exc).__name__})") from None
+        raise ModelError(
+            f"{path}: not a readable torch weights file ({type(exc).__name__})"
+        ) from None
     if not isinstance(state, dict):
         raise ModelError(f"{path}: not a state dict")
     state = {k: v for k, v in state.items() if not k.startswith("logits.")}

@@ -8,6 +8,7 @@ and lets the run go on with a fresh worker.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import time
 from collections.abc import Callable
@@ -79,8 +80,13 @@ class _Slot:
     ready: bool = False
 
 
-def run_in_workers(tasks: list[tuple[int, Path]], config: AuditConfig, jobs: int,
-                   on_result: Callable[[ClipResult], None], hook: ProgressHook) -> None:
+def run_in_workers(
+    tasks: list[tuple[int, Path]],
+    config: AuditConfig,
+    jobs: int,
+    on_result: Callable[[ClipResult], None],
+    hook: ProgressHook,
+) -> None:
     """Analyse `tasks` in `jobs` worker processes; each result goes to `on_result`.
 
     A clip that runs past config.clip_timeout_s is killed with its worker and
@@ -143,8 +149,14 @@ def run_in_workers(tasks: list[tuple[int, Path]], config: AuditConfig, jobs: int
                     except EOFError:  # the worker died (segfault, OOM kill)
                         code = slot.process.exitcode
                         index, path = slot.task
-                        on_result(ClipResult(index, path, "error",
-                                             f"{path}: the decoder crashed (worker exit code {code})"))
+                        on_result(
+                            ClipResult(
+                                index,
+                                path,
+                                "error",
+                                f"{path}: the decoder crashed (worker exit code {code})",
+                            )
+                        )
                         replace(slot)
                         continue
                     if kind == "progress":
@@ -154,18 +166,24 @@ def run_in_workers(tasks: list[tuple[int, Path]], config: AuditConfig, jobs: int
                     else:
                         on_result(rest[0])
                         assign(slot)
-                elif config.clip_timeout_s and time.monotonic() - slot.started > config.clip_timeout_s:
+                elif (
+                    config.clip_timeout_s
+                    and time.monotonic() - slot.started > config.clip_timeout_s
+                ):
                     index, path = slot.task
-                    on_result(ClipResult(index, path, "error",
-                                         f"{path}: timed out after {config.clip_timeout_s:g} s "
-                                         "(--clip-timeout)"))
+                    on_result(
+                        ClipResult(
+                            index,
+                            path,
+                            "error",
+                            f"{path}: timed out after {config.clip_timeout_s:g} s (--clip-timeout)",
+                        )
+                    )
                     replace(slot)
     finally:
         for slot in slots:
-            try:
+            with contextlib.suppress(OSError, ValueError):
                 slot.conn.send(None)
-            except (OSError, ValueError):
-                pass
         for slot in slots:
             slot.process.join(2)
             if slot.process.is_alive():

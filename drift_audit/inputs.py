@@ -10,7 +10,20 @@ from typing import TextIO
 from drift_audit.errors import InputError
 
 VIDEO_SUFFIXES = frozenset(
-    {".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".ts", ".mts", ".wmv", ".flv"}
+    {
+        ".mp4",
+        ".m4v",
+        ".mov",
+        ".mkv",
+        ".webm",
+        ".avi",
+        ".mpg",
+        ".mpeg",
+        ".ts",
+        ".mts",
+        ".wmv",
+        ".flv",
+    }
 )
 _GLOB_CHARS = frozenset("*?[")
 

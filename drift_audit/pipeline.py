@@ -7,6 +7,7 @@ Then, over all clips: cluster tracks into characters -> drift -> findings.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -50,8 +51,13 @@ def _no_progress(stage: str, completed: int, total: int) -> None:
 class Models:
     """The detector and embedder, built on first use and shared by every clip."""
 
-    def __init__(self, config: AuditConfig, detector: Detector | None = None,
-                 embedder: Embedder | None = None, choice: str = "") -> None:
+    def __init__(
+        self,
+        config: AuditConfig,
+        detector: Detector | None = None,
+        embedder: Embedder | None = None,
+        choice: str = "",
+    ) -> None:
         self.config = config
         self._detector = detector
         self._embedder = embedder
@@ -73,7 +79,9 @@ class Models:
             c = self.config
             if self.device == "cpu":
                 torch.set_num_threads(c.threads)
-            self._detector = MTCNNDetector(c.min_face_px, c.detect_confidence, c.detect_max_side, self.device)
+            self._detector = MTCNNDetector(
+                c.min_face_px, c.detect_confidence, c.detect_max_side, self.device
+            )
         return self._detector
 
     @property
@@ -82,7 +90,9 @@ class Models:
             from drift_audit.embed import build_embedder
 
             c = self.config
-            self._embedder, self.choice = build_embedder(c.embedder, c.weights, self.device, c.embed_batch)
+            self._embedder, self.choice = build_embedder(
+                c.embedder, c.weights, self.device, c.embed_batch
+            )
         return self._embedder
 
 
@@ -114,8 +124,9 @@ def _sampler(config: AuditConfig, shots: list[Shot]) -> Callable[[int, float], b
     return want
 
 
-def analyse_clip(index: int, path: Path, config: AuditConfig, models: Models,
-                 hook: ProgressHook = _no_progress) -> ClipResult:
+def analyse_clip(
+    index: int, path: Path, config: AuditConfig, models: Models, hook: ProgressHook = _no_progress
+) -> ClipResult:
     """Shots, tracks and embeddings of one clip. Raises InputError when it cannot be read."""
     result = ClipResult(index=index, path=str(path))
     deadline = _Deadline(str(path), config.clip_timeout_s)
@@ -191,10 +202,8 @@ def _read_ahead(frames: Iterator[DecodedFrame], depth: int) -> Iterator[DecodedF
     finally:
         stop.set()
         while worker.is_alive():  # unblock a producer waiting on a full queue
-            try:
+            with contextlib.suppress(queue.Empty):
                 slots.get(timeout=0.1)
-            except queue.Empty:
-                pass
         worker.join()
 
 
@@ -217,8 +226,10 @@ class _EmbedSink:
         if not self._waiting:
             return
         tick = time.perf_counter()
-        crops = FaceCrops(np.concatenate([t.crops.images for t in self._waiting]),
-                          np.concatenate([t.crops.landmarks for t in self._waiting]))
+        crops = FaceCrops(
+            np.concatenate([t.crops.images for t in self._waiting]),
+            np.concatenate([t.crops.landmarks for t in self._waiting]),
+        )
         vectors = self.embedder.embed(crops)  # (kept crops of the waiting tracks, dim)
         start = 0
         for track in self._waiting:
@@ -232,9 +243,15 @@ class _EmbedSink:
         self.seconds += time.perf_counter() - tick
 
 
-def _detect_and_track(result: ClipResult, frames: Iterator[DecodedFrame], config: AuditConfig,
-                      models: Models, hook: ProgressHook, deadline: _Deadline,
-                      sink: _EmbedSink) -> None:
+def _detect_and_track(
+    result: ClipResult,
+    frames: Iterator[DecodedFrame],
+    config: AuditConfig,
+    models: Models,
+    hook: ProgressHook,
+    deadline: _Deadline,
+    sink: _EmbedSink,
+) -> None:
     starts = np.array([s.start_frame for s in result.shots], np.int64)
     samples = 0  # sampled frames in the current shot
     tracker: Tracker | None = None
@@ -249,8 +266,10 @@ def _detect_and_track(result: ClipResult, frames: Iterator[DecodedFrame], config
         nonlocal tracker, samples
         if not batch:
             return
-        faces = models.detector.detect(np.stack([f.image for f in batch]),  # type: ignore[misc]
-                                       np.array([f.index for f in batch]))
+        faces = models.detector.detect(
+            np.stack([f.image for f in batch]),  # type: ignore[misc]
+            np.array([f.index for f in batch]),
+        )
         for f in batch:
             shot = result.shots[int(np.searchsorted(starts, f.index, side="right")) - 1].index
             if tracker is None or tracker.shot != shot:
@@ -258,9 +277,13 @@ def _detect_and_track(result: ClipResult, frames: Iterator[DecodedFrame], config
                 tracker, samples = Tracker(result.index, shot, config.faces_per_track), 0
             samples += 1
             mine = faces.select(faces.frame == f.index) if len(faces) else Faces.empty()
-            looks = np.array([measure(f.image, box, lm)  # (n, 4, 4) appearance attributes
-                              for box, lm in zip(mine.xyxy, mine.landmarks, strict=True)],
-                             np.float32).reshape(len(mine), 4, 4)
+            looks = np.array(
+                [
+                    measure(f.image, box, lm)  # (n, 4, 4) appearance attributes
+                    for box, lm in zip(mine.xyxy, mine.landmarks, strict=True)
+                ],
+                np.float32,
+            ).reshape(len(mine), 4, 4)
             tracker.step(mine, crop_faces(f.image, mine), face_quality(mine), looks)  # type: ignore[arg-type]
         hook(f"clip {result.index}: faces", batch[-1].index, result.frames_read)
         batch.clear()
@@ -299,8 +322,12 @@ def embed_image(path: Path, models: Models) -> tuple[np.ndarray, np.ndarray]:
     return models.embedder.centroid(models.embedder.embed(crops)), crops.images[0]
 
 
-def audit(paths: list[Path | InputError], config: AuditConfig, hook: ProgressHook = _no_progress,
-          models: Models | None = None) -> Report:
+def audit(
+    paths: list[Path | InputError],
+    config: AuditConfig,
+    hook: ProgressHook = _no_progress,
+    models: Models | None = None,
+) -> Report:
     """Audit clips in story order.
 
     Args:
@@ -330,8 +357,9 @@ def audit(paths: list[Path | InputError], config: AuditConfig, hook: ProgressHoo
             continue
         key = path.resolve() if path.exists() else path
         if key in seen:
-            results[index] = ClipResult(index, str(path), "error",
-                                        f"{path}: same file as clip {seen[key]}; audited once")
+            results[index] = ClipResult(
+                index, str(path), "error", f"{path}: same file as clip {seen[key]}; audited once"
+            )
             continue
         seen[key] = index
         tasks.append((index, path))
@@ -359,22 +387,36 @@ def audit(paths: list[Path | InputError], config: AuditConfig, hook: ProgressHoo
 
         for index, path in todo:
             hook(f"clip {index}", 0, 0)
-            done(analyse_safely(lambda i, p, h: analyse_clip(i, p, config, models, h),
-                                index, path, hook))
+            done(
+                analyse_safely(
+                    lambda i, p, h: analyse_clip(i, p, config, models, h), index, path, hook
+                )
+            )
     if cache:
         timings["cache_hits"] = float(cache.hits)
     results = [results[i] for i in sorted(results)]
     ok = {r.index: r for r in results if r.status == "ok"}
-    tracks = sorted((t for r in ok.values() for t in r.tracks),
-                    key=lambda t: (t.clip, t.first_frame, float(t.faces.xyxy[0, 0])))
+    tracks = sorted(
+        (t for r in ok.values() for t in r.tracks),
+        key=lambda t: (t.clip, t.first_frame, float(t.faces.xyxy[0, 0])),
+    )
     characters, found = [], []
     embedder_info = None
     if ok:
         embedder = models.embedder
-        metric = Metric(embedder.similarity, embedder.centroid, config.threshold or embedder.threshold,
-                        embedder.uncertain_margin)
-        embedder_info = EmbedderInfo(embedder.name, embedder.weights_sha256, metric.threshold,
-                                     metric.uncertain_margin, models.choice)
+        metric = Metric(
+            embedder.similarity,
+            embedder.centroid,
+            config.threshold or embedder.threshold,
+            embedder.uncertain_margin,
+        )
+        embedder_info = EmbedderInfo(
+            embedder.name,
+            embedder.weights_sha256,
+            metric.threshold,
+            metric.uncertain_margin,
+            models.choice,
+        )
         tick = time.perf_counter()
         labels = np.zeros(0, np.int64)
         if tracks:
@@ -382,8 +424,13 @@ def audit(paths: list[Path | InputError], config: AuditConfig, hook: ProgressHoo
 
             cents = np.stack([t.embedding_for(metric.centroid) for t in tracks])
             weak = np.array([float(t.crop_quality.max()) < WEAK_EVIDENCE for t in tracks])
-            labels = cluster(metric.similarity(cents, cents), _cannot_link(tracks), metric.threshold,
-                             weak, 2 * metric.uncertain_margin)
+            labels = cluster(
+                metric.similarity(cents, cents),
+                _cannot_link(tracks),
+                metric.threshold,
+                weak,
+                2 * metric.uncertain_margin,
+            )
             labels = link_generations(tracks, labels, metric)
         characters = build_characters(tracks, labels, ok, metric, cast, cast_images)
         found = findings(characters, tracks, ok, metric, cast)
@@ -394,8 +441,9 @@ def audit(paths: list[Path | InputError], config: AuditConfig, hook: ProgressHoo
     return Report(results, characters, found, embedder_info, config.fail_on, timings)
 
 
-def _open_cache(tasks: list[tuple[int, Path]], config: AuditConfig,
-                models: Models) -> tuple[ClipCache | None, dict[int, str]]:
+def _open_cache(
+    tasks: list[tuple[int, Path]], config: AuditConfig, models: Models
+) -> tuple[ClipCache | None, dict[int, str]]:
     """The cache and each readable clip's key (content hash + settings + weights)."""
     if not config.use_cache or not tasks:
         return None, {}

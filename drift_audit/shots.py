@@ -17,6 +17,7 @@ still splits the shot; and its fixed threshold fires on fast motion.
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 
 import cv2
@@ -108,7 +109,7 @@ class ShotDetector:
         ix = self._indices
         shots = [
             Shot(i + 1, ix[start], ix[end - 1], self._times[start], self._end_time(end - 1))
-            for i, (start, end) in enumerate(zip(bounds[:-1], bounds[1:], strict=True))
+            for i, (start, end) in enumerate(itertools.pairwise(bounds))
         ]
         return shots, [Glitch(ix[f], self._times[f]) for f in sorted(glitches)]
 
@@ -132,8 +133,11 @@ class ShotDetector:
                 continue  # fast motion: every step is large
             # Does frame t + j look like frame t - 1 again? Then t .. t+j-1 was a glitch.
             back = next(
-                (j for j in range(1, self.min_shot_frames + 1)
-                 if t + j < n and diffs[t + j, j] < REVERT_RATIO * d1[t]),
+                (
+                    j
+                    for j in range(1, self.min_shot_frames + 1)
+                    if t + j < n and diffs[t + j, j] < REVERT_RATIO * d1[t]
+                ),
                 None,
             )
             if back is None:
@@ -151,7 +155,10 @@ class ShotDetector:
         score[WINDOW : WINDOW + len(self._window)] = self._window
         found = []
         for t in range(WINDOW, WINDOW + len(self._window)):
-            lo, hi = max(WINDOW, t - 3 * WINDOW), min(WINDOW + len(self._window), t + 3 * WINDOW + 1)
+            lo, hi = (
+                max(WINDOW, t - 3 * WINDOW),
+                min(WINDOW + len(self._window), t + 3 * WINDOW + 1),
+            )
             if (
                 score[t] >= 2 * self.threshold
                 and score[t] == score[max(0, t - WINDOW) : t + WINDOW + 1].max()

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from drift_audit.types import Faces, FaceCrops, Track
+from drift_audit.types import FaceCrops, Faces, Track
 
 MAX_COST = 0.75  # above this a face starts a new track
 MAX_GAP = 3  # sampled frames a track may miss before it ends
@@ -70,7 +70,10 @@ class Tracker:
         self._attributes: np.ndarray | None = None
 
     def step(
-        self, faces: Faces, crops: FaceCrops, quality: np.ndarray,
+        self,
+        faces: Faces,
+        crops: FaceCrops,
+        quality: np.ndarray,
         attributes: np.ndarray | None = None,
     ) -> None:
         """Add one sampled frame's detections.
@@ -91,7 +94,9 @@ class Tracker:
             scale = np.maximum((boxes[:, 2:] - boxes[:, :2]).max(axis=1), 1.0)
             shift = np.linalg.norm(centre_prev[:, None] - centre_now[None], axis=2) / scale[:, None]
             look = 1.0 - prev_looks @ looks.T  # 0 same colours .. 2 opposite
-            cost = 0.4 * (1.0 - overlap) + 0.3 * np.clip(shift, 0, 2) / 2 + 0.3 * np.clip(look, 0, 1)
+            cost = (
+                0.4 * (1.0 - overlap) + 0.3 * np.clip(shift, 0, 2) / 2 + 0.3 * np.clip(look, 0, 1)
+            )
             cost[shift > 1.5] = np.inf
             finite = np.where(np.isfinite(cost), cost, 1e6)
             rows, cols = linear_sum_assignment(finite)
@@ -112,7 +117,13 @@ class Tracker:
                 self._live.append(live)
 
     def _extend(
-        self, live: _Live, faces: Faces, crops: FaceCrops, quality: np.ndarray, looks: np.ndarray, c: int
+        self,
+        live: _Live,
+        faces: Faces,
+        crops: FaceCrops,
+        quality: np.ndarray,
+        looks: np.ndarray,
+        c: int,
     ) -> None:
         live.parts.append(faces.select(np.array([c])))
         live.last_box, live.last_look = faces.xyxy[c], looks[c]
@@ -140,8 +151,9 @@ class Tracker:
             if live.attributes:
                 from drift_audit.attributes import aggregate
 
-                track.attributes = aggregate(np.stack(live.attributes),
-                                             np.maximum(np.array(live.weights), 1e-3))
+                track.attributes = aggregate(
+                    np.stack(live.attributes), np.maximum(np.array(live.weights), 1e-3)
+                )
             tracks.append(track)
         tracks.sort(key=lambda t: (t.first_frame, float(t.faces.xyxy[0, 0])))
         return tracks

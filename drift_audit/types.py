@@ -117,7 +117,9 @@ class FaceCrops:
 
     @classmethod
     def empty(cls) -> FaceCrops:
-        return cls(np.zeros((0, CROP_SIZE, CROP_SIZE, 3), np.uint8), np.zeros((0, 5, 2), np.float32))
+        return cls(
+            np.zeros((0, CROP_SIZE, CROP_SIZE, 3), np.uint8), np.zeros((0, 5, 2), np.float32)
+        )
 
 
 @dataclass
@@ -210,7 +212,9 @@ class Character:
     anchor: np.ndarray  # (d,): first appearance or cast reference, in the embedder's space
     appearances: list[Appearance] = field(default_factory=list)
     clip_similarity: dict[int, float] = field(default_factory=dict)  # clip -> to the anchor
-    previous_similarity: dict[int, float] = field(default_factory=dict)  # clip -> to the clip before
+    previous_similarity: dict[int, float] = field(
+        default_factory=dict
+    )  # clip -> to the clip before
     spread: dict[int, float] = field(default_factory=dict)  # clip -> max - min face similarity
     faces: dict[int, int] = field(default_factory=dict)  # clip -> faces detected
     evidence: dict[int, float] = field(default_factory=dict)  # clip -> best face quality 0..1

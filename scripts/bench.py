@@ -37,16 +37,53 @@ from scripts.media_clips import MEDIA, build_clip  # noqa: E402
 
 F, G = MEDIA / "faces", MEDIA / "group"
 BENCH_SET: list[tuple[str, tuple[int, int], list[tuple[Path, float]]]] = [
-    ("a_720p.mp4", (1280, 720), [(G / "obama_biden_1.jpg", 3.0), (F / "alex_lacamoire/alex2.jpg", 2.5),
-                                 (F / "obama/obama2.jpg", 2.5), (G / "obama_biden_2.jpg", 2.0)]),
-    ("b_720p.mp4", (1280, 720), [(F / "biden/biden1.jpg", 3.0), (F / "obama/obama3.jpg", 3.0),
-                                 (F / "alex_lacamoire/alex3.jpg", 2.0), (F / "obama/obama4.jpg", 2.0)]),
-    ("c_720p_11s.mp4", (1280, 720), [(G / "obama_biden_2.jpg", 4.0), (F / "biden/biden2.jpg", 3.0),
-                                     (F / "obama/obama1.jpg", 4.0)]),
-    ("d_1080p.mp4", (1920, 1080), [(F / "obama/obama1.jpg", 3.5), (G / "obama_biden_1.jpg", 3.5),
-                                   (F / "alex_lacamoire/alex1.png", 3.0)]),
-    ("e_1080p.mp4", (1920, 1080), [(F / "biden/biden2.jpg", 3.0), (F / "obama/obama4.jpg", 3.0),
-                                   (G / "obama_biden_2.jpg", 4.0)]),
+    (
+        "a_720p.mp4",
+        (1280, 720),
+        [
+            (G / "obama_biden_1.jpg", 3.0),
+            (F / "alex_lacamoire/alex2.jpg", 2.5),
+            (F / "obama/obama2.jpg", 2.5),
+            (G / "obama_biden_2.jpg", 2.0),
+        ],
+    ),
+    (
+        "b_720p.mp4",
+        (1280, 720),
+        [
+            (F / "biden/biden1.jpg", 3.0),
+            (F / "obama/obama3.jpg", 3.0),
+            (F / "alex_lacamoire/alex3.jpg", 2.0),
+            (F / "obama/obama4.jpg", 2.0),
+        ],
+    ),
+    (
+        "c_720p_11s.mp4",
+        (1280, 720),
+        [
+            (G / "obama_biden_2.jpg", 4.0),
+            (F / "biden/biden2.jpg", 3.0),
+            (F / "obama/obama1.jpg", 4.0),
+        ],
+    ),
+    (
+        "d_1080p.mp4",
+        (1920, 1080),
+        [
+            (F / "obama/obama1.jpg", 3.5),
+            (G / "obama_biden_1.jpg", 3.5),
+            (F / "alex_lacamoire/alex1.png", 3.0),
+        ],
+    ),
+    (
+        "e_1080p.mp4",
+        (1920, 1080),
+        [
+            (F / "biden/biden2.jpg", 3.0),
+            (F / "obama/obama4.jpg", 3.0),
+            (G / "obama_biden_2.jpg", 4.0),
+        ],
+    ),
 ]
 
 
@@ -77,8 +114,9 @@ def run_drift_audit(clips: list[str], cache_dir: str | None) -> dict[str, Any]:
     from drift_audit.report.json import dumps
 
     start = time.perf_counter()
-    config = AuditConfig(use_cache=cache_dir is not None,
-                         cache_dir=Path(cache_dir) if cache_dir else None)
+    config = AuditConfig(
+        use_cache=cache_dir is not None, cache_dir=Path(cache_dir) if cache_dir else None
+    )
     models = Models(config)
     tick = time.perf_counter()
     models.detector, models.embedder  # noqa: B018
@@ -90,8 +128,13 @@ def run_drift_audit(clips: list[str], cache_dir: str | None) -> dict[str, Any]:
     wall = time.perf_counter() - start
     stages = {"load models": load, **report.timings, "report": report_s}
     faces = sum(len(t.embeddings) for c in report.clips for t in c.tracks)
-    return {"wall_s": wall, "stages": stages, "faces_embedded": faces,
-            "characters": _signature(report), "cache_hits": report.timings.get("cache_hits", 0)}
+    return {
+        "wall_s": wall,
+        "stages": stages,
+        "faces_embedded": faces,
+        "characters": _signature(report),
+        "cache_hits": report.timings.get("cache_hits", 0),
+    }
 
 
 def run_naive(clips: list[str]) -> dict[str, Any]:
@@ -141,30 +184,38 @@ def run_naive(clips: list[str]) -> dict[str, Any]:
         members = emb[labels == label]
         if len(members) >= 3:  # the naive loop's noise floor: a face seen in 3+ frames
             chars.append(embedder.centroid(members).tolist())
-    return {"wall_s": time.perf_counter() - start, "stages": stages,
-            "faces_embedded": len(emb), "characters": chars}
+    return {
+        "wall_s": time.perf_counter() - start,
+        "stages": stages,
+        "faces_embedded": len(emb),
+        "characters": chars,
+    }
 
 
 def _signature(report: Any) -> list[list[float]]:
     """Each character's mean embedding (track ids index the pipeline's sorted tracks)."""
     tracks = report_tracks(report)
-    return [np.concatenate([tracks[i].embeddings for i in ch.track_ids]).mean(axis=0).tolist()
-            for ch in report.characters]
+    return [
+        np.concatenate([tracks[i].embeddings for i in ch.track_ids]).mean(axis=0).tolist()
+        for ch in report.characters
+    ]
 
 
 def report_tracks(report: Any) -> list[Any]:
-    return sorted((t for c in report.clips for t in c.tracks),
-                  key=lambda t: (t.clip, t.first_frame, float(t.faces.xyxy[0, 0])))
+    return sorted(
+        (t for c in report.clips for t in c.tracks),
+        key=lambda t: (t.clip, t.first_frame, float(t.faces.xyxy[0, 0])),
+    )
 
 
 def in_subprocess(kind: str, clips: list[str], cache_dir: str | None = None) -> dict[str, Any]:
     """Run one measurement in a fresh interpreter; returns its numbers with peak RSS."""
     code = (
-        "import json, resource, sys; sys.path.insert(0, %r); from scripts import bench; "
-        "r = bench.run_%s(%r%s); "
+        "import json, resource, sys; sys.path.insert(0, {!r}); from scripts import bench; "
+        "r = bench.run_{}({!r}{}); "
         "r['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024; "
         "print('RESULT' + json.dumps(r))"
-    ) % (str(REPO_ROOT), kind, clips, f", {cache_dir!r}" if kind == "drift_audit" else "")
+    ).format(str(REPO_ROOT), kind, clips, f", {cache_dir!r}" if kind == "drift_audit" else "")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     for line in out.stdout.splitlines():
         if line.startswith("RESULT"):
@@ -172,7 +223,9 @@ def in_subprocess(kind: str, clips: list[str], cache_dir: str | None = None) -> 
     raise RuntimeError(f"{kind} failed:\n{out.stderr[-3000:]}")
 
 
-def same_characters(a: list[list[float]], b: list[list[float]], threshold: float) -> tuple[bool, str]:
+def same_characters(
+    a: list[list[float]], b: list[list[float]], threshold: float
+) -> tuple[bool, str]:
     from drift_audit.embed import DlibEmbedder
 
     if not a or not b:
@@ -181,8 +234,10 @@ def same_characters(a: list[list[float]], b: list[list[float]], threshold: float
     matched_a = int(np.sum(sim.max(axis=1) >= threshold))
     matched_b = int(np.sum(sim.max(axis=0) >= threshold))
     ok = matched_a == len(a) and matched_b == len(b)
-    return ok, (f"drift-audit {len(a)} characters, naive {len(b)}; "
-                f"{matched_a}/{len(a)} and {matched_b}/{len(b)} have a counterpart")
+    return ok, (
+        f"drift-audit {len(a)} characters, naive {len(b)}; "
+        f"{matched_a}/{len(a)} and {matched_b}/{len(b)} have a counterpart"
+    )
 
 
 def main() -> None:
@@ -196,8 +251,10 @@ def main() -> None:
     clips = build_set(args.out)
     seconds = video_seconds(clips)
     names = [str(c) for c in clips]
-    print(f"benchmark set: {len(clips)} clips, {seconds:.1f} s of video "
-          f"(1x 640x360, 3x 1280x720, 2x 1920x1080), {resource.getpagesize()} B pages")
+    print(
+        f"benchmark set: {len(clips)} clips, {seconds:.1f} s of video "
+        f"(1x 640x360, 3x 1280x720, 2x 1920x1080), {resource.getpagesize()} B pages"
+    )
 
     results: dict[str, Any] = {"video_s": seconds, "clips": [c.name for c in clips]}
     results["drift_audit"] = a = in_subprocess("drift_audit", names)
@@ -210,18 +267,28 @@ def main() -> None:
         warm = in_subprocess("drift_audit", names, str(cache))
         changed = list(names)
         replaced = Path(tmp) / "replaced_720p.mp4"
-        build_clip(replaced, [(F / "biden/biden1.jpg", 4.0), (F / "obama/obama2.jpg", 4.0)],
-                   (1280, 720), 25)
+        build_clip(
+            replaced,
+            [(F / "biden/biden1.jpg", 4.0), (F / "obama/obama2.jpg", 4.0)],
+            (1280, 720),
+            25,
+        )
         changed[2] = str(replaced)
         one_new = in_subprocess("drift_audit", changed, str(cache))
-    results["cache"] = {"cold_s": cold["wall_s"], "warm_s": warm["wall_s"],
-                        "one_replaced_s": one_new["wall_s"], "warm_hits": warm["cache_hits"],
-                        "one_replaced_hits": one_new["cache_hits"]}
+    results["cache"] = {
+        "cold_s": cold["wall_s"],
+        "warm_s": warm["wall_s"],
+        "one_replaced_s": one_new["wall_s"],
+        "warm_hits": warm["cache_hits"],
+        "one_replaced_hits": one_new["cache_hits"],
+    }
 
     def row(name: str, r: dict[str, Any]) -> None:
         stages = "  ".join(f"{k} {v:.1f}s" for k, v in r["stages"].items() if k != "cache_hits")
-        print(f"{name:<12} wall {r['wall_s']:7.1f} s  realtime x{seconds / r['wall_s']:5.2f}  "
-              f"faces embedded {r['faces_embedded']:5d}  peak RSS {r['peak_rss_mb']:6.0f} MB")
+        print(
+            f"{name:<12} wall {r['wall_s']:7.1f} s  realtime x{seconds / r['wall_s']:5.2f}  "
+            f"faces embedded {r['faces_embedded']:5d}  peak RSS {r['peak_rss_mb']:6.0f} MB"
+        )
         print(f"{'':<12} {stages}")
 
     print()
@@ -233,9 +300,11 @@ def main() -> None:
         results["same_characters"] = ok
         print(f"same characters: {'yes' if ok else 'NO'} ({why})")
     c = results["cache"]
-    print(f"cache: cold {c['cold_s']:.1f} s, warm {c['warm_s']:.1f} s "
-          f"(x{c['cold_s'] / c['warm_s']:.1f}, {int(c['warm_hits'])} hits), one clip replaced "
-          f"{c['one_replaced_s']:.1f} s ({int(c['one_replaced_hits'])} hits)")
+    print(
+        f"cache: cold {c['cold_s']:.1f} s, warm {c['warm_s']:.1f} s "
+        f"(x{c['cold_s'] / c['warm_s']:.1f}, {int(c['warm_hits'])} hits), one clip replaced "
+        f"{c['one_replaced_s']:.1f} s ({int(c['one_replaced_hits'])} hits)"
+    )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=float))
     shutil.rmtree(args.out / ".tmp", ignore_errors=True)

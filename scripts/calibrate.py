@@ -54,19 +54,35 @@ def main() -> None:
     s = np.array([x[0] for x in same])
     d = np.array([x[0] for x in diff])
     threshold = embedder.threshold
-    print(f"embedder {embedder.name}  sha256 {embedder.weights_sha256[:16]}…  "
-          f"photos {len(photos)}  pairs same {len(s)} / different {len(d)}")
-    print(f"same-person similarity      min {s.min():.3f}  median {np.median(s):.3f}  max {s.max():.3f}")
-    print(f"different-person similarity min {d.min():.3f}  median {np.median(d):.3f}  max {d.max():.3f}")
-    print(f"gap: lowest same {s.min():.3f} vs highest different {d.max():.3f} "
-          f"(midpoint {(s.min() + d.max()) / 2:.3f})")
-    print("worst same pair:      %.3f %s ~ %s" % min(same))
-    print("worst different pair: %.3f %s ~ %s" % max(diff))
-    print(f"threshold in use {threshold:.2f}: false non-match rate {np.mean(s < threshold):.3f} "
-          f"({int(np.sum(s < threshold))}/{len(s)}), false match rate {np.mean(d >= threshold):.3f} "
-          f"({int(np.sum(d >= threshold))}/{len(d)})")
-    rows = {"embedder": embedder.name, "threshold": threshold,
-            "same": sorted(s.round(4).tolist()), "different": sorted(d.round(4).tolist())}
+    print(
+        f"embedder {embedder.name}  sha256 {embedder.weights_sha256[:16]}…  "
+        f"photos {len(photos)}  pairs same {len(s)} / different {len(d)}"
+    )
+    print(
+        f"same-person similarity      min {s.min():.3f}  median {np.median(s):.3f}  "
+        f"max {s.max():.3f}"
+    )
+    print(
+        f"different-person similarity min {d.min():.3f}  median {np.median(d):.3f}  "
+        f"max {d.max():.3f}"
+    )
+    print(
+        f"gap: lowest same {s.min():.3f} vs highest different {d.max():.3f} "
+        f"(midpoint {(s.min() + d.max()) / 2:.3f})"
+    )
+    print("worst same pair:      {:.3f} {} ~ {}".format(*min(same)))
+    print("worst different pair: {:.3f} {} ~ {}".format(*max(diff)))
+    print(
+        f"threshold in use {threshold:.2f}: false non-match rate {np.mean(s < threshold):.3f} "
+        f"({int(np.sum(s < threshold))}/{len(s)}), false match rate {np.mean(d >= threshold):.3f} "
+        f"({int(np.sum(d >= threshold))}/{len(d)})"
+    )
+    rows = {
+        "embedder": embedder.name,
+        "threshold": threshold,
+        "same": sorted(s.round(4).tolist()),
+        "different": sorted(d.round(4).tolist()),
+    }
 
     clip = MEDIA / "clips" / "hamilton_short.mp4"
     refs = {"miranda": "faces/lin_manuel_miranda/lmm1.png", "obama": "faces/obama/obama1.jpg"}
@@ -75,10 +91,14 @@ def main() -> None:
     print(f"{clip.name}: shots {[(sh.start_frame, sh.end_frame) for sh in result.shots]}")
     for track in result.tracks:
         vec = embedder.centroid(track.embeddings)[None]
-        sims = {k: round(float(embedder.similarity(vec, v[None])[0, 0]), 3) for k, v in ref_vecs.items()}
+        sims = {
+            k: round(float(embedder.similarity(vec, v[None])[0, 0]), 3) for k, v in ref_vecs.items()
+        }
         box = track.faces.xyxy[0].round().astype(int).tolist()
-        print(f"  shot {track.shot} frames {track.first_frame}-{track.last_frame} box {box} "
-              f"best quality {track.crop_quality.max():.2f}  similarity {sims}")
+        print(
+            f"  shot {track.shot} frames {track.first_frame}-{track.last_frame} box {box} "
+            f"best quality {track.crop_quality.max():.2f}  similarity {sims}"
+        )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
 

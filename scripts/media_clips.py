@@ -48,14 +48,17 @@ def _canvas(photo: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     fill = cv2.GaussianBlur(cv2.resize(photo, (w, h), interpolation=cv2.INTER_AREA), (0, 0), 15)
     scale = min(w / photo.shape[1], h / photo.shape[0])
     pw, ph = round(photo.shape[1] * scale), round(photo.shape[0] * scale)
-    inner = cv2.resize(photo, (pw, ph), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    inner = cv2.resize(
+        photo, (pw, ph), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+    )
     x, y = (w - pw) // 2, (h - ph) // 2
     fill[y : y + ph, x : x + pw] = inner
     return fill
 
 
-def shot_frames(photo: Path, seconds: float, size: tuple[int, int], fps: int,
-                seed: int) -> Iterator[np.ndarray]:
+def shot_frames(
+    photo: Path, seconds: float, size: tuple[int, int], fps: int, seed: int
+) -> Iterator[np.ndarray]:
     """RGB frames of one shot: a slow zoom from 1.0 to 1.12 with a small pan."""
     bgr = cv2.imread(str(photo), cv2.IMREAD_COLOR)
     if bgr is None:
@@ -76,8 +79,9 @@ def shot_frames(photo: Path, seconds: float, size: tuple[int, int], fps: int,
         yield cv2.warpAffine(canvas, m, size, flags=cv2.INTER_AREA, borderMode=cv2.BORDER_REFLECT)
 
 
-def build_clip(out: Path, shots: list[tuple[Path, float]], size: tuple[int, int] = (640, 360),
-               fps: int = 25) -> Path:
+def build_clip(
+    out: Path, shots: list[tuple[Path, float]], size: tuple[int, int] = (640, 360), fps: int = 25
+) -> Path:
     """Encode the shots, in order, into one H.264 MP4 at `out` (skipped if present)."""
     if out.exists():
         return out
@@ -88,20 +92,29 @@ def build_clip(out: Path, shots: list[tuple[Path, float]], size: tuple[int, int]
         for k, (photo, seconds) in enumerate(shots):
             yield from shot_frames(photo, seconds, size, fps, seed=k)
 
-    encode_frames(ffmpeg_exe(), frames(), size, tmp,
-                  ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p"],
-                  fps=fps)
+    encode_frames(
+        ffmpeg_exe(),
+        frames(),
+        size,
+        tmp,
+        ["-c:v", "libx264", "-preset", "veryfast", "-crf", "20", "-pix_fmt", "yuv420p"],
+        fps=fps,
+    )
     tmp.replace(out)
     return out
 
 
-def build_set(name: str, outdir: Path, media: Path = MEDIA, size: tuple[int, int] = (640, 360),
-              fps: int = 25) -> list[Path]:
+def build_set(
+    name: str, outdir: Path, media: Path = MEDIA, size: tuple[int, int] = (640, 360), fps: int = 25
+) -> list[Path]:
     """Build one named clip set into outdir/name/; returns the clips in story order."""
     clips = []
     for k, shots in enumerate(CLIP_SETS[name], start=1):
-        clips.append(build_clip(outdir / name / f"clip{k}.mp4",
-                                [(media / p, s) for p, s in shots], size, fps))
+        clips.append(
+            build_clip(
+                outdir / name / f"clip{k}.mp4", [(media / p, s) for p, s in shots], size, fps
+            )
+        )
     return clips
 
 
@@ -132,8 +145,15 @@ def morph_frames(a_photo: Path, b_photo: Path, generations: int) -> list[np.ndar
     return out
 
 
-def build_morph(outdir: Path, a_photo: Path, b_photo: Path, generations: int = 7,
-                seconds: float = 1.6, size: tuple[int, int] = (640, 360), fps: int = 25) -> list[Path]:
+def build_morph(
+    outdir: Path,
+    a_photo: Path,
+    b_photo: Path,
+    generations: int = 7,
+    seconds: float = 1.6,
+    size: tuple[int, int] = (640, 360),
+    fps: int = 25,
+) -> list[Path]:
     """One clip per generation of the morph, in story order (gen1.mp4 .. genN.mp4)."""
     outdir.mkdir(parents=True, exist_ok=True)
     clips = []

@@ -32,8 +32,9 @@ def measure(clip: Path) -> dict[str, float]:
         "'frames': r.clips[0].frames_read, 'tracks': len(r.clips[0].tracks), "
         "'shots': len(r.clips[0].shots), 'status': r.clips[0].status}))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=REPO_ROOT, check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO_ROOT, check=False
+    )
     for line in out.stdout.splitlines():
         if line.startswith("RESULT"):
             return json.loads(line[6:])  # type: ignore[no-any-return]
@@ -46,22 +47,47 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO_ROOT / ".bench")
     args = parser.parse_args()
     faces, group = MEDIA / "faces", MEDIA / "group"
-    short = build_clip(args.out / "mem_10s_720p.mp4",
-                       [(group / "obama_biden_1.jpg", 4.0), (faces / "alex_lacamoire/alex2.jpg", 3.0),
-                        (faces / "obama/obama2.jpg", 3.0)], (1280, 720), 25)
+    short = build_clip(
+        args.out / "mem_10s_720p.mp4",
+        [
+            (group / "obama_biden_1.jpg", 4.0),
+            (faces / "alex_lacamoire/alex2.jpg", 3.0),
+            (faces / "obama/obama2.jpg", 3.0),
+        ],
+        (1280, 720),
+        25,
+    )
     repeats = round(args.minutes * 60 / 10)
     long = args.out / f"mem_{args.minutes:g}min_720p.mp4"
     if not long.exists():
         listing = args.out / "concat.txt"
         listing.write_text("".join(f"file '{short.name}'\n" for _ in range(repeats)))
-        subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-f", "concat", "-safe", "0", "-i",
-                        str(listing), "-c", "copy", str(long)], check=True)
+        subprocess.run(
+            [
+                ffmpeg_exe(),
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "concat",
+                "-safe",
+                "0",
+                "-i",
+                str(listing),
+                "-c",
+                "copy",
+                str(long),
+            ],
+            check=True,
+        )
     for clip in (short, long):
         tick = time.perf_counter()
         result = measure(clip)
-        print(f"{clip.name}: {result['frames']} frames, {result['shots']} shots, "
-              f"{result['tracks']} tracks, audit {result['wall_s']:.1f} s, "
-              f"peak RSS {result['peak_rss_mb']:.0f} MB ({time.perf_counter() - tick:.0f} s)")
+        print(
+            f"{clip.name}: {result['frames']} frames, {result['shots']} shots, "
+            f"{result['tracks']} tracks, audit {result['wall_s']:.1f} s, "
+            f"peak RSS {result['peak_rss_mb']:.0f} MB ({time.perf_counter() - tick:.0f} s)"
+        )
 
 
 if __name__ == "__main__":

@@ -53,8 +53,13 @@ class FakeDetector:
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         # eyes, nose, mouth corners of a frontal face
         points = np.array(
-            [[cx - 0.2 * s, cy - 0.1 * s], [cx + 0.2 * s, cy - 0.1 * s], [cx, cy + 0.05 * s],
-             [cx - 0.15 * s, cy + 0.25 * s], [cx + 0.15 * s, cy + 0.25 * s]],
+            [
+                [cx - 0.2 * s, cy - 0.1 * s],
+                [cx + 0.2 * s, cy - 0.1 * s],
+                [cx, cy + 0.05 * s],
+                [cx - 0.15 * s, cy + 0.25 * s],
+                [cx + 0.15 * s, cy + 0.25 * s],
+            ],
             np.float32,
         )
         return Faces(

@@ -35,8 +35,9 @@ def report(path: Path) -> dict[str, Any]:
     return data
 
 
-def test_shot_patterns_match_ground_truth(fixtures: Path, tmp_path: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_shot_patterns_match_ground_truth(
+    fixtures: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     truth = manifest(fixtures)
     names = ["shots_cuts.mp4", "shots_flash.mp4", "shots_dissolve.mp4", "no_faces.mp4"]
     out = tmp_path / "r.json"
@@ -75,9 +76,15 @@ def test_bad_inputs_are_reported_and_the_rest_is_audited(
         "stamped_av1.mkv": "unsupported codec av01",
     }
     args = [str(fixtures / n) for n in bad]
-    args += [str(tmp_path / "missing.mp4"), str(tmp_path / "*.mov"), str(spaced),
-             str(spaced), str(fixtures / "one_frame.mp4"), str(fixtures / "corrupt_middle.mkv"),
-             str(fixtures / "truncated_faststart.mp4")]
+    args += [
+        str(tmp_path / "missing.mp4"),
+        str(tmp_path / "*.mov"),
+        str(spaced),
+        str(spaced),
+        str(fixtures / "one_frame.mp4"),
+        str(fixtures / "corrupt_middle.mkv"),
+        str(fixtures / "truncated_faststart.mp4"),
+    ]
     if os.geteuid() != 0:  # root reads anything
         args.append(str(locked))
     out = tmp_path / "r.json"
@@ -109,8 +116,9 @@ def test_bad_inputs_are_reported_and_the_rest_is_audited(
     assert all(len(line) < 300 for line in lines)
 
 
-def test_same_input_gives_the_same_bytes(fixtures: Path, tmp_path: Path,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_same_input_gives_the_same_bytes(
+    fixtures: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     clips = [str(fixtures / "shots_flash.mp4"), str(fixtures / "empty.mp4")]
     run([*clips, "--json", str(tmp_path / "a.json"), "-q"], capsys)
     run([*clips, "--json", str(tmp_path / "b.json"), "-q"], capsys)
@@ -123,9 +131,12 @@ def test_json_on_stdout_is_json_only(fixtures: Path, capsys: pytest.CaptureFixtu
     assert json.loads(out)["summary"]["verdict"] == "pass"
 
 
-def test_directory_and_stdin_inputs(fixtures: Path, tmp_path: Path,
-                                    capsys: pytest.CaptureFixture[str],
-                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_directory_and_stdin_inputs(
+    fixtures: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     folder = tmp_path / "clips"
     folder.mkdir()
     for name in ("b.mp4", "a.mp4"):

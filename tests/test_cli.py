@@ -295,7 +295,8 @@ def test_cut_inside_a_clip_keeps_one_character(
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert [(s["start_frame"], s["end_frame"]) for s in data["clips"][0]["shots"]] == [
-        (0, 9), (10, 19)
+        (0, 9),
+        (10, 19),
     ]
     [character] = data["characters"]
     assert [(a["clip"], a["shot"]) for a in character["appearances"]] == [(1, 1), (1, 2), (2, 1)]

@@ -13,8 +13,14 @@ from tests.generated import generated_dir, manifest
 from tests.stamps import read_stamp, read_stamp_any_rotation
 
 STAMPED = [
-    "stamped_h264.mp4", "stamped_h264.mov", "stamped_h264.mkv", "stamped_vp9.webm",
-    "stamped_mpeg4.avi", "stamped_hevc.mp4", "stamped_vfr.mkv", "stamped_rotated.mp4",
+    "stamped_h264.mp4",
+    "stamped_h264.mov",
+    "stamped_h264.mkv",
+    "stamped_vp9.webm",
+    "stamped_mpeg4.avi",
+    "stamped_hevc.mp4",
+    "stamped_vfr.mkv",
+    "stamped_rotated.mp4",
 ]
 
 
@@ -52,7 +58,9 @@ def test_sampled_frames_carry_their_true_index(
 
 
 @pytest.mark.parametrize("backend", sorted(BACKENDS))
-def test_vfr_times_are_presentation_times(fixtures: Path, truth: dict[str, Any], backend: str) -> None:
+def test_vfr_times_are_presentation_times(
+    fixtures: Path, truth: dict[str, Any], backend: str
+) -> None:
     pts = truth["stamped_vfr.mkv"]["pts_s"]
     source = open_source(fixtures / "stamped_vfr.mkv", backend)
     times = [(f.index, f.time_s) for f in source.frames(lambda i, t: False)]

@@ -172,12 +172,14 @@ def gram_vectors(gram: list[list[float]]) -> list[np.ndarray]:
 def test_cast_names_by_best_total_assignment_not_greedily() -> None:
     # Greedy would give alice to C1 (0.9) and leave C2 unnamed (0.3 to bob); the
     # assignment gives bob to C1 (0.8) and alice to C2 (0.85).
-    c1, c2, alice, bob = gram_vectors([
-        [1.0, 0.7, 0.9, 0.8],
-        [0.7, 1.0, 0.85, 0.3],
-        [0.9, 0.85, 1.0, 0.6],
-        [0.8, 0.3, 0.6, 1.0],
-    ])
+    c1, c2, alice, bob = gram_vectors(
+        [
+            [1.0, 0.7, 0.9, 0.8],
+            [0.7, 1.0, 0.85, 0.3],
+            [0.9, 0.85, 1.0, 0.6],
+            [0.8, 0.3, 0.6, 1.0],
+        ]
+    )
     tracks = [track(1, 1, [0, 5], c1), track(1, 1, [0, 5], c2)]
     characters, found = audit(tracks, [0, 1], n_clips=1, cast={"alice": alice, "bob": bob})
     assert [(c.id, c.name) for c in characters] == [("C1", "bob"), ("C2", "alice")]

@@ -79,8 +79,18 @@ def test_clip_over_its_time_budget_is_an_error_and_the_rest_goes_on(
     for _ in range(400):
         writer.write(rng.integers(0, 255, (480, 640, 3), dtype=np.uint8))
     writer.release()
-    code, report, err = run([str(slow), str(fixtures / "one_frame.mp4"), "--no-cache",
-                             "--sample-fps", "25", "--clip-timeout", "3"], capsys)
+    code, report, err = run(
+        [
+            str(slow),
+            str(fixtures / "one_frame.mp4"),
+            "--no-cache",
+            "--sample-fps",
+            "25",
+            "--clip-timeout",
+            "3",
+        ],
+        capsys,
+    )
     assert code == 2
     assert report["clips"][0]["status"] == "error"
     assert "timed out after 3 s (--clip-timeout)" in report["clips"][0]["error"]

@@ -26,8 +26,15 @@ from tests.generated import REPO, generated_dir
 SEEDS = int(os.environ.get("FUZZ_SEEDS", "40"))
 BATCH = 40
 CLIP_BUDGET_S = 30
-SOURCES = ["stamped_h264.mp4", "stamped_mpeg4.avi", "stamped_vp9.webm", "stamped_h264.mkv",
-           "stamped_h264.mov", "shots_flash.mp4", "one_frame.mp4"]
+SOURCES = [
+    "stamped_h264.mp4",
+    "stamped_mpeg4.avi",
+    "stamped_vp9.webm",
+    "stamped_h264.mkv",
+    "stamped_h264.mov",
+    "shots_flash.mp4",
+    "one_frame.mp4",
+]
 
 
 def mutate(rng: random.Random, data: bytes, other: bytes) -> tuple[str, bytes]:
@@ -76,11 +83,28 @@ def test_every_corrupted_clip_ends_cleanly(variants: list[Path], tmp_path: Path)
     for start in range(0, len(variants), BATCH):
         batch = variants[start : start + BATCH]
         report = tmp_path / f"batch{start}.json"
-        cmd = [sys.executable, "-m", "drift_audit", *map(str, batch), "--json", str(report),
-               "--no-cache", "--clip-timeout", str(CLIP_BUDGET_S), "--sample-fps", "2"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "drift_audit",
+            *map(str, batch),
+            "--json",
+            str(report),
+            "--no-cache",
+            "--clip-timeout",
+            str(CLIP_BUDGET_S),
+            "--sample-fps",
+            "2",
+        ]
         tick = time.monotonic()
-        done = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO,
-                              timeout=60 + CLIP_BUDGET_S * len(batch), check=False)
+        done = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=60 + CLIP_BUDGET_S * len(batch),
+            check=False,
+        )
         elapsed = time.monotonic() - tick
         assert done.returncode in (0, 1, 2), done.stderr[-2000:]
         assert "Traceback" not in done.stderr and "Traceback" not in done.stdout
@@ -91,7 +115,9 @@ def test_every_corrupted_clip_ends_cleanly(variants: list[Path], tmp_path: Path)
             statuses[clip["status"]] += 1
             if clip["status"] == "error":
                 assert clip["error"] and "\n" not in clip["error"]
-        errors = [line for line in done.stderr.splitlines() if line.startswith("drift-audit: error")]
+        errors = [
+            line for line in done.stderr.splitlines() if line.startswith("drift-audit: error")
+        ]
         assert len(errors) == sum(c["status"] == "error" for c in data["clips"])
         assert elapsed < 60 + CLIP_BUDGET_S * len(batch)
     print(f"fuzz: {len(variants)} variants, {statuses['ok']} audited, {statuses['error']} refused")

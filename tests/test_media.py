@@ -3,6 +3,7 @@ real multi-shot clip. Skipped, with a reason, when ../shared/media is absent."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 from typing import Any
@@ -84,7 +85,7 @@ def test_hamilton_shots_and_cast_match(capsys: pytest.CaptureFixture[str]) -> No
     miranda = [c for c in report["characters"] if c["name"] == "miranda"]
     assert len(miranda) == 1
     assert 3 in {a["shot"] for a in miranda[0]["appearances"]}
-    shot3 = [a for a in miranda[0]["appearances"] if a["shot"] == 3][0]
+    shot3 = next(a for a in miranda[0]["appearances"] if a["shot"] == 3)
     assert shot3["similarity"] >= report["embedder"]["threshold"]
 
 
@@ -102,7 +103,7 @@ def test_morph_curve_falls_and_the_horizon_lands_at_the_flip(
     assert len(report["characters"]) == 1  # one identity, drifting: not a swap
     curve = [entry["similarity"] for entry in report["characters"][0]["clips"]]
     assert len(curve) == 8
-    assert all(later < earlier for earlier, later in zip(curve, curve[1:], strict=False))
+    assert all(later < earlier for earlier, later in itertools.pairwise(curve))
     horizon = report["characters"][0]["coherence_horizon"]
     assert report["characters"][0]["drift_slope"] < 0
 

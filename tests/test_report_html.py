@@ -56,10 +56,18 @@ def ok_clip(index: int, shots: int = 2, glitches: tuple[int, ...] = ()) -> ClipR
     )
 
 
-def character(cid: str, name: str | None, sims: dict[int, float], anchor: bool = True,
-              colour: tuple[int, int, int] = (60, 90, 200)) -> Character:
+def character(
+    cid: str,
+    name: str | None,
+    sims: dict[int, float],
+    anchor: bool = True,
+    colour: tuple[int, int, int] = (60, 90, 200),
+) -> Character:
     return Character(
-        id=cid, name=name, track_ids=[], anchor=np.zeros(4, np.float32),
+        id=cid,
+        name=name,
+        track_ids=[],
+        anchor=np.zeros(4, np.float32),
         appearances=[Appearance(c, 1, 0.0, 1.0, 3, s) for c, s in sims.items()],
         clip_similarity=dict(sims),
         previous_similarity={c: s for c, s in sims.items() if c > min(sims)},
@@ -74,8 +82,12 @@ def character(cid: str, name: str | None, sims: dict[int, float], anchor: bool =
 def sample_report() -> Report:
     """Three readable clips and one unreadable one with a hostile path; two characters,
     one named with markup, one absent from two clips and without an anchor image."""
-    clips = [ok_clip(1, glitches=(20,)), ok_clip(2, shots=3), ok_clip(3),
-             ClipResult(4, EVIL, "error", f"{EVIL}: no such file")]
+    clips = [
+        ok_clip(1, glitches=(20,)),
+        ok_clip(2, shots=3),
+        ok_clip(3),
+        ClipResult(4, EVIL, "error", f"{EVIL}: no such file"),
+    ]
     chars = [
         character("C1", "ann & <bob>", {1: 1.0, 2: 0.43, 3: -0.2}),
         character("C2", None, {2: 0.9}, anchor=False, colour=(200, 60, 60)),
@@ -129,8 +141,16 @@ def test_page_is_well_formed() -> None:
 
 def test_no_external_urls() -> None:
     text = DATA_URI.sub("", render_html(sample_report()))
-    for bad in ("http://", "https://", 'src="//', 'href="//', "url(", "@import", "<link",
-                "<script"):
+    for bad in (
+        "http://",
+        "https://",
+        'src="//',
+        'href="//',
+        "url(",
+        "@import",
+        "<link",
+        "<script",
+    ):
         assert bad not in text
 
 
@@ -138,8 +158,10 @@ def test_images_are_embedded_and_counted() -> None:
     report = sample_report()
     page = Page(render_html(report))
     ok = {c.index for c in report.clips if c.status == "ok"}
-    expected = sum((ch.anchor_image is not None) + sum(c in ok for c in ch.thumbnails)
-                   for ch in report.characters)
+    expected = sum(
+        (ch.anchor_image is not None) + sum(c in ok for c in ch.thumbnails)
+        for ch in report.characters
+    )
     assert len(page.srcs) == expected == 5
     for src in page.srcs:
         assert DATA_URI.fullmatch(src)
@@ -202,11 +224,14 @@ def test_plot_clamps_and_draws_threshold() -> None:
     assert "<polyline" in svgs[0] and "<polyline" not in svgs[1]
 
 
-@pytest.mark.parametrize("report", [
-    Report([], [], [], None),
-    Report([ClipResult(1, EVIL, "error", "unreadable <x>")], [], [], None),
-    Report([ok_clip(1)], [], [], EmbedderInfo("dlib", "0" * 64, 0.4, 0.06, "auto")),
-])
+@pytest.mark.parametrize(
+    "report",
+    [
+        Report([], [], [], None),
+        Report([ClipResult(1, EVIL, "error", "unreadable <x>")], [], [], None),
+        Report([ok_clip(1)], [], [], EmbedderInfo("dlib", "0" * 64, 0.4, 0.06, "auto")),
+    ],
+)
 def test_empty_reports(report: Report) -> None:
     text = render_html(report)
     assert Page(text).stack == [] and "<x>" not in text
@@ -249,15 +274,27 @@ def test_contact_sheet_shows_present_thumbnails_only() -> None:
 
 
 CHROMIUM = shutil.which("chromium")
-ONLOAD = ("<script>addEventListener('load', () => { document.body.dataset.broken = "
-          "[...document.images].filter(i => !i.complete || i.naturalWidth === 0).length; });"
-          "</script></body>")
+ONLOAD = (
+    "<script>addEventListener('load', () => { document.body.dataset.broken = "
+    "[...document.images].filter(i => !i.complete || i.naturalWidth === 0).length; });"
+    "</script></body>"
+)
 
 
 def chromium(*args: str, tmp: Path) -> subprocess.CompletedProcess[str]:
-    cmd = [CHROMIUM or "chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-           "--no-first-run", "--disable-background-networking", "--disable-component-update",
-           "--disable-sync", f"--user-data-dir={tmp / 'profile'}", *args]
+    cmd = [
+        CHROMIUM or "chromium",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp / 'profile'}",
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=60, check=False)
 
 

@@ -36,8 +36,12 @@ FPS = 30000 / 1001  # 29.97002997...
 
 def ok_clip() -> ClipResult:
     info = VideoInfo("a.mp4", FPS, 30, 64, 48, "h264", "decord")
-    faces = Faces(np.array([0, 3], np.int64), np.tile(np.float32([1, 2, 40, 41]), (2, 1)),
-                  np.float32([0.99, 0.98]), np.zeros((2, 5, 2), np.float32))
+    faces = Faces(
+        np.array([0, 3], np.int64),
+        np.tile(np.float32([1, 2, 40, 41]), (2, 1)),
+        np.float32([0.99, 0.98]),
+        np.zeros((2, 5, 2), np.float32),
+    )
     track = Track(1, 1, faces, FaceCrops.empty(), np.zeros(0, np.float32))
     return ClipResult(
         index=1,
@@ -72,8 +76,14 @@ def sample_report(fail_on: str = "fail") -> Report:
         Finding("missing_character", "warn", None, 2, "cast member bob is not found in clip 2"),
     ]
     embedder = EmbedderInfo("dlib", "0123456789abcdef" * 4, 0.4, 0.06, "auto: no facenet weights")
-    return Report([ok_clip(), error_clip()], [character], findings, embedder, fail_on,
-                  timings={"embed": 1.23456789})
+    return Report(
+        [ok_clip(), error_clip()],
+        [character],
+        findings,
+        embedder,
+        fail_on,
+        timings={"embed": 1.23456789},
+    )
 
 
 def floats_in(value: Any) -> list[float]:
@@ -114,7 +124,8 @@ def test_content() -> None:
     ok, bad = data["clips"]
     assert (ok["status"], ok["error"], ok["frames"], ok["decoder"]) == ("ok", None, 30, "decord")
     assert [(s["index"], s["start_frame"], s["end_frame"]) for s in ok["shots"]] == [
-        (1, 0, 11), (2, 12, 29)
+        (1, 0, 11),
+        (2, 12, 29),
     ]
     assert ok["glitch_frames"] == [20]
     assert ok["tracks"] == 1
@@ -122,8 +133,12 @@ def test_content() -> None:
     assert data["characters"][0]["clip_similarity"] == {"1": 0.9123}
     assert [f["frame"] for f in data["findings"]] == [20, None, None]
     assert data["summary"] == {
-        "clips": 2, "unreadable_clips": 1, "characters": 1, "findings": 3,
-        "fail_on": "fail", "verdict": "fail",
+        "clips": 2,
+        "unreadable_clips": 1,
+        "characters": 1,
+        "findings": 3,
+        "fail_on": "fail",
+        "verdict": "fail",
     }
 
 

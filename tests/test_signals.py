@@ -34,14 +34,29 @@ def test_signal_keeps_the_previous_report(tmp_path: Path, sig: int, code: int, j
     report = tmp_path / "report.json"
     report.write_text('{"previous": true}\n')
     proc = subprocess.Popen(
-        [sys.executable, "-m", "drift_audit", str(clip), str(clip.with_name("again.avi")),
-         "--json", str(report), "--no-cache", "--sample-fps", "25", "--jobs", jobs],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "drift_audit",
+            str(clip),
+            str(clip.with_name("again.avi")),
+            "--json",
+            str(report),
+            "--no-cache",
+            "--sample-fps",
+            "25",
+            "--jobs",
+            jobs,
+        ],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     time.sleep(4)
     assert proc.poll() is None, proc.communicate()
     proc.send_signal(sig)
-    out, err = proc.communicate(timeout=60)
+    _out, err = proc.communicate(timeout=60)
     assert proc.returncode == code, err
     assert "Traceback" not in err
     assert report.read_text() == '{"previous": true}\n'

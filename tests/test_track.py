@@ -34,8 +34,13 @@ def frame_faces(
     return faces, FaceCrops(images, np.zeros((n, 5, 2), np.float32))
 
 
-def step(tracker: Tracker, frame: int, xs: list[float], colours: list[tuple[int, int, int]],
-         quality: list[float] | None = None) -> None:
+def step(
+    tracker: Tracker,
+    frame: int,
+    xs: list[float],
+    colours: list[tuple[int, int, int]],
+    quality: list[float] | None = None,
+) -> None:
     faces, crops = frame_faces(frame, xs, colours)
     q = np.array(quality if quality is not None else [0.5] * len(xs), np.float32)
     tracker.step(faces, crops, q)
@@ -153,5 +158,7 @@ def test_tracks_are_ordered_by_first_frame_then_x() -> None:
     step(tracker, 2, [300.0, 20.0, 160.0], [BLUE, RED, (40, 200, 40)])
     tracks = tracker.finish()
     assert [(t.first_frame, float(t.faces.xyxy[0, 0])) for t in tracks] == [
-        (0, 300.0), (1, 20.0), (2, 160.0)
+        (0, 300.0),
+        (1, 20.0),
+        (2, 160.0),
     ]

@@ -30,8 +30,12 @@ _INK = (43, 35, 29)
 _MUTED = (133, 112, 102)
 _LINE = (230, 225, 221)
 _TEXT = {"ok": (59, 127, 27), "unsure": (0, 106, 178), "bad": (40, 40, 198), "none": _MUTED}
-_TINT = {"ok": (255, 255, 255), "unsure": (224, 244, 255), "bad": (234, 236, 253),
-         "none": (255, 255, 255)}
+_TINT = {
+    "ok": (255, 255, 255),
+    "unsure": (224, 244, 255),
+    "bad": (234, 236, 253),
+    "none": (255, 255, 255),
+}
 _VERDICT = {"PASS": (87, 139, 46), "FAIL": (40, 40, 198), "INCOMPLETE": (9, 83, 180)}
 
 
@@ -50,8 +54,18 @@ def _fit_text(text: str, width: int, scale: float, thickness: int = 1) -> str:
     return text + ".."
 
 
-def _put(img: np.ndarray, text: str, x: int, y: int, width: int, *, scale: float = 0.45,
-         colour: tuple[int, int, int] = _INK, thickness: int = 1, centre: bool = False) -> None:
+def _put(
+    img: np.ndarray,
+    text: str,
+    x: int,
+    y: int,
+    width: int,
+    *,
+    scale: float = 0.45,
+    colour: tuple[int, int, int] = _INK,
+    thickness: int = 1,
+    centre: bool = False,
+) -> None:
     text = _fit_text(text, width, scale, thickness)
     if centre:
         x += (width - cv2.getTextSize(text, _FONT, scale, thickness)[0][0]) // 2
@@ -62,18 +76,27 @@ def _paste(img: np.ndarray, face: np.ndarray | None, x: int, y: int) -> bool:
     rgb = as_rgb(face)
     if rgb is None:
         return False
-    img[y:y + THUMB_PX, x:x + THUMB_PX] = cv2.cvtColor(fit(rgb, THUMB_PX), cv2.COLOR_RGB2BGR)
+    img[y : y + THUMB_PX, x : x + THUMB_PX] = cv2.cvtColor(fit(rgb, THUMB_PX), cv2.COLOR_RGB2BGR)
     return True
 
 
 def _placeholder(img: np.ndarray, x: int, y: int, text: str) -> None:
     cv2.rectangle(img, (x, y), (x + THUMB_PX - 1, y + THUMB_PX - 1), (220, 212, 207), 1)
-    _put(img, text, x + 4, y + THUMB_PX // 2 + 4, THUMB_PX - 8, scale=0.38, colour=_MUTED,
-         centre=True)
+    _put(
+        img,
+        text,
+        x + 4,
+        y + THUMB_PX // 2 + 4,
+        THUMB_PX - 8,
+        scale=0.38,
+        colour=_MUTED,
+        centre=True,
+    )
 
 
-def _row(img: np.ndarray, ch: Character, ok: list[ClipResult], emb: EmbedderInfo | None,
-         y: int) -> None:
+def _row(
+    img: np.ndarray, ch: Character, ok: list[ClipResult], emb: EmbedderInfo | None, y: int
+) -> None:
     x = _PAD
     _put(img, ch.id, x, y + 22, _LABEL_W - 2 * _PAD, scale=0.6, thickness=2)
     lines = [ch.name] if ch.name else []
@@ -82,8 +105,15 @@ def _row(img: np.ndarray, ch: Character, ok: list[ClipResult], emb: EmbedderInfo
     if len(ch.clip_similarity) > 1:
         lines.append(f"drift {ch.drift_slope:+.3f}/clip")
     for k, line in enumerate(lines):
-        _put(img, line, x, y + 44 + 18 * k, _LABEL_W - 2 * _PAD, scale=0.45,
-             colour=_INK if k == 0 and ch.name else _MUTED)
+        _put(
+            img,
+            line,
+            x,
+            y + 44 + 18 * k,
+            _LABEL_W - 2 * _PAD,
+            scale=0.45,
+            colour=_INK if k == 0 and ch.name else _MUTED,
+        )
     x = _LABEL_W
     cv2.rectangle(img, (x, y + 2), (x + _CELL_W - 1, y + _ROW_H - 3), (248, 242, 238), -1)
     if not _paste(img, ch.anchor_image, x + _PAD, y + _PAD):
@@ -103,8 +133,17 @@ def _row(img: np.ndarray, ch: Character, ok: list[ClipResult], emb: EmbedderInfo
         if not _paste(img, thumb, x + _PAD, y + _PAD):
             _placeholder(img, x + _PAD, y + _PAD, "no image")
         text = "-" if sim is None else f"{sim:.2f}"
-        _put(img, text, x, y + THUMB_PX + _PAD + 24, _CELL_W, scale=0.6, colour=_TEXT[lvl],
-             thickness=2, centre=True)
+        _put(
+            img,
+            text,
+            x,
+            y + THUMB_PX + _PAD + 24,
+            _CELL_W,
+            scale=0.6,
+            colour=_TEXT[lvl],
+            thickness=2,
+            centre=True,
+        )
 
 
 def _encode(img: np.ndarray) -> bytes:
@@ -146,8 +185,16 @@ def render_contact_sheet(report: Report) -> bytes:
     for k, clip in enumerate(ok):
         x = _LABEL_W + _CELL_W * (k + 1)
         _put(img, f"clip {clip.index}", x, y + 18, _CELL_W, scale=0.5, thickness=2, centre=True)
-        _put(img, Path(clip.path).name, x + 2, y + 36, _CELL_W - 4, scale=0.38, colour=_MUTED,
-             centre=True)
+        _put(
+            img,
+            Path(clip.path).name,
+            x + 2,
+            y + 36,
+            _CELL_W - 4,
+            scale=0.38,
+            colour=_MUTED,
+            centre=True,
+        )
     y += _HEAD_H
     for ch in report.characters:
         cv2.line(img, (_PAD, y), (width - _PAD, y), _LINE, 1)

@@ -38,7 +38,7 @@ def cell_level(ch: Character, clip: int, emb: EmbedderInfo | None) -> str:
 
 
 def verdict(report: Report) -> str:
-    """"FAIL", "INCOMPLETE" (unreadable input) or "PASS", as the terminal report says."""
+    """ "FAIL", "INCOMPLETE" (unreadable input) or "PASS", as the terminal report says."""
     if report.failed:
         return "FAIL"
     return "INCOMPLETE" if report.unreadable else "PASS"
@@ -108,21 +108,29 @@ def _header(report: Report) -> str:
     if emb is None:
         emb_text = "no embedder ran (no readable clip)"
     else:
-        emb_text = (f"embedder <b>{escape(emb.name)}</b> ({escape(emb.choice)}) · same-person "
-                    f"threshold <b>{emb.threshold:.2f}</b>, uncertain below "
-                    f"{emb.threshold + emb.uncertain_margin:.2f}")
-    counts = (f"{len(report.clips)} clip(s), {len(report.unreadable)} unreadable · "
-              f"{len(report.characters)} character(s) · {len(report.findings)} finding(s) "
-              f"({fails} fail, {len(report.findings) - fails} warn) · fail on: "
-              f"{escape(report.fail_on)}")
-    return (f'<header><h1>drift-audit report <span class="verdict v-{v.lower()}">{v}</span></h1>'
-            f'<p>drift-audit {escape(__version__)} · {emb_text}</p><p>{counts}</p></header>')
+        emb_text = (
+            f"embedder <b>{escape(emb.name)}</b> ({escape(emb.choice)}) · same-person "
+            f"threshold <b>{emb.threshold:.2f}</b>, uncertain below "
+            f"{emb.threshold + emb.uncertain_margin:.2f}"
+        )
+    counts = (
+        f"{len(report.clips)} clip(s), {len(report.unreadable)} unreadable · "
+        f"{len(report.characters)} character(s) · {len(report.findings)} finding(s) "
+        f"({fails} fail, {len(report.findings) - fails} warn) · fail on: "
+        f"{escape(report.fail_on)}"
+    )
+    return (
+        f'<header><h1>drift-audit report <span class="verdict v-{v.lower()}">{v}</span></h1>'
+        f"<p>drift-audit {escape(__version__)} · {emb_text}</p><p>{counts}</p></header>"
+    )
 
 
 def _timeline(clip: ClipResult, characters: list[Character]) -> str:
     name = escape(Path(clip.path).name or clip.path)
-    head = (f'<div class="clip" id="clip{clip.index}"><div class="clip-head"><b>clip {clip.index}'
-            f'</b> <span title="{escape(clip.path)}">{name}</span>')
+    head = (
+        f'<div class="clip" id="clip{clip.index}"><div class="clip-head"><b>clip {clip.index}'
+        f'</b> <span title="{escape(clip.path)}">{name}</span>'
+    )
     if clip.status != "ok":
         return f'{head}</div><div class="error">{escape(clip.error or "unreadable")}</div></div>'
     dur = clip_duration(clip) or 1.0
@@ -132,19 +140,27 @@ def _timeline(clip: ClipResult, characters: list[Character]) -> str:
         parts.append(
             f'<div class="shot" style="left:{left:.3f}%;width:{width:.3f}%;background:'
             f'{_SHOT_COLOURS[k % len(_SHOT_COLOURS)]}" title="shot {s.index}: frames '
-            f'{s.start_frame}-{s.end_frame}, {s.start_s:.2f}-{s.end_s:.2f} s">{s.index}</div>')
+            f'{s.start_frame}-{s.end_frame}, {s.start_s:.2f}-{s.end_s:.2f} s">{s.index}</div>'
+        )
     for g in clip.glitches:
-        parts.append(f'<div class="glitch" style="left:{100 * g.time_s / dur:.3f}%" '
-                     f'title="glitch frame {g.frame} ({g.time_s:.2f} s)"></div>')
-    glitches = (f" · glitch frame(s) {', '.join(str(g.frame) for g in clip.glitches)}"
-                if clip.glitches else "")
+        parts.append(
+            f'<div class="glitch" style="left:{100 * g.time_s / dur:.3f}%" '
+            f'title="glitch frame {g.frame} ({g.time_s:.2f} s)"></div>'
+        )
+    glitches = (
+        f" · glitch frame(s) {', '.join(str(g.frame) for g in clip.glitches)}"
+        if clip.glitches
+        else ""
+    )
     damaged = f" · {clip.corrupt_frames} corrupt frame(s)" if clip.corrupt_frames else ""
     backend = f" · {escape(clip.info.backend)}" if clip.info else ""
-    return (f'{head} <span class="muted">{clip.frames_read} frames · {dur:.2f} s · '
-            f'{len(clip.shots)} shot(s){glitches}{damaged} · {len(clip.tracks)} face track(s)'
-            f'{backend}</span></div><div class="bar">{"".join(parts)}</div>'
-            f'<div class="axis"><span>0 s</span><span>{dur:.2f} s</span></div>'
-            f"{_presence(clip.index, characters)}</div>")
+    return (
+        f'{head} <span class="muted">{clip.frames_read} frames · {dur:.2f} s · '
+        f"{len(clip.shots)} shot(s){glitches}{damaged} · {len(clip.tracks)} face track(s)"
+        f'{backend}</span></div><div class="bar">{"".join(parts)}</div>'
+        f'<div class="axis"><span>0 s</span><span>{dur:.2f} s</span></div>'
+        f"{_presence(clip.index, characters)}</div>"
+    )
 
 
 def _presence(clip: int, characters: list[Character]) -> str:
@@ -154,8 +170,10 @@ def _presence(clip: int, characters: list[Character]) -> str:
         shots = sorted({a.shot for a in ch.appearances if a.clip == clip})
         label = ch.id if ch.name is None else f"{ch.id} {ch.name}"
         if shots:
-            seen.append(f'<a href="#{cell_id(ch.id, clip)}">{escape(label)}</a> '
-                        f"(shot{'s' if len(shots) > 1 else ''} {', '.join(map(str, shots))})")
+            seen.append(
+                f'<a href="#{cell_id(ch.id, clip)}">{escape(label)}</a> '
+                f"(shot{'s' if len(shots) > 1 else ''} {', '.join(map(str, shots))})"
+            )
     return f'<div class="muted">faces: {" · ".join(seen) or "none"}</div>'
 
 
@@ -169,28 +187,36 @@ def _plot(ch: Character, clips: list[int], emb: EmbedderInfo | None) -> str:
         y = min(max(sim, 0.0), 1.0)
         return left + frac * (w - left - right), top + (1 - y) * (h - top - bottom)
 
-    out = [f'<svg class="plot" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" '
-           f'aria-label="similarity of {escape(ch.id)} per clip">']
+    out = [
+        f'<svg class="plot" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" '
+        f'aria-label="similarity of {escape(ch.id)} per clip">'
+    ]
     for v in (0.0, 0.5, 1.0):
         _, y = xy(lo, v)
-        out.append(f'<line x1="{left}" x2="{w - right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
-                   f'<text x="{left - 4}" y="{y + 3:.1f}" text-anchor="end">{v:.1f}</text>')
+        out.append(
+            f'<line x1="{left}" x2="{w - right}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
+            f'<text x="{left - 4}" y="{y + 3:.1f}" text-anchor="end">{v:.1f}</text>'
+        )
     for c in clips:
         x, _ = xy(c, 0.0)
         out.append(f'<text x="{x:.1f}" y="{h - 6}" text-anchor="middle">{c}</text>')
     if emb is not None:
         _, y = xy(lo, emb.threshold)
-        out.append(f'<line x1="{left}" x2="{w - right}" y1="{y:.1f}" y2="{y:.1f}" class="thr"/>'
-                   f'<text x="{w - right}" y="{y - 3:.1f}" text-anchor="end" class="thr-t">'
-                   f'threshold {emb.threshold:.2f}</text>')
+        out.append(
+            f'<line x1="{left}" x2="{w - right}" y1="{y:.1f}" y2="{y:.1f}" class="thr"/>'
+            f'<text x="{w - right}" y="{y - 3:.1f}" text-anchor="end" class="thr-t">'
+            f"threshold {emb.threshold:.2f}</text>"
+        )
     points = [(c, ch.clip_similarity[c]) for c in clips if c in ch.clip_similarity]
     if len(points) > 1:
         coords = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(c, s) for c, s in points))
         out.append(f'<polyline points="{coords}" class="line"/>')
     for c, s in points:
         x, y = xy(c, s)
-        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" class="pt {cell_level(ch, c, emb)}">'
-                   f'<title>clip {c}: {s:.3f}</title></circle>')
+        out.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" class="pt {cell_level(ch, c, emb)}">'
+            f"<title>clip {c}: {s:.3f}</title></circle>"
+        )
     return "".join(out) + "</svg>"
 
 
@@ -204,9 +230,11 @@ def _character_row(ch: Character, ok: list[ClipResult], emb: EmbedderInfo | None
         facts.append(f"drift {ch.drift_slope:+.3f} / clip")
     name = f"<br><b>{escape(ch.name)}</b>" if ch.name else ""
     facts_html = "".join(f'<div class="muted">{f}</div>' for f in facts)
-    cells = [f'<th class="who" id="{row_id(ch.id)}"><b>{escape(ch.id)}</b>{name}'
-             f"{facts_html}"
-             f'{_plot(ch, [c.index for c in ok], emb)}</th>']
+    cells = [
+        f'<th class="who" id="{row_id(ch.id)}"><b>{escape(ch.id)}</b>{name}'
+        f"{facts_html}"
+        f"{_plot(ch, [c.index for c in ok], emb)}</th>"
+    ]
     caption = f"cast: {escape(ch.name)}" if ch.name else "first appearance"
     img = _img(_data_uri(ch.anchor_image), f"anchor of {ch.id}")
     cells.append(f'<td class="anchor">{img}<div class="cap">{caption}</div></td>')
@@ -214,23 +242,30 @@ def _character_row(ch: Character, ok: list[ClipResult], emb: EmbedderInfo | None
         sim = ch.clip_similarity.get(clip.index)
         uri = _data_uri(ch.thumbnails.get(clip.index))
         if uri is None and sim is None:
-            cells.append(f'<td class="absent" id="{cell_id(ch.id, clip.index)}">'
-                         '<div class="ph">not in this clip</div></td>')
+            cells.append(
+                f'<td class="absent" id="{cell_id(ch.id, clip.index)}">'
+                '<div class="ph">not in this clip</div></td>'
+            )
             continue
         body = _img(uri, f"{ch.id} in clip {clip.index}")
         lvl = cell_level(ch, clip.index, emb)
         body += f'<div class="sim {lvl}">{"—" if sim is None else f"{sim:.2f}"}</div>'
         if ch.evidence.get(clip.index, 1.0) < WEAK_EVIDENCE:
-            body += ('<div class="muted" title="small, turned or blurred faces embed poorly">'
-                     "weak face evidence</div>")
+            body += (
+                '<div class="muted" title="small, turned or blurred faces embed poorly">'
+                "weak face evidence</div>"
+            )
         if clip.index in ch.previous_similarity:
-            body += (f'<div class="muted" title="similarity to this character in the clip before">'
-                     f"vs previous {ch.previous_similarity[clip.index]:.2f}</div>")
+            body += (
+                f'<div class="muted" title="similarity to this character in the clip before">'
+                f"vs previous {ch.previous_similarity[clip.index]:.2f}</div>"
+            )
         if clip.index in ch.spread:
-            body += (f'<div class="muted" title="max - min similarity of its faces in this clip">'
-                     f"spread {ch.spread[clip.index]:.2f}</div>")
-        cells.append(f'<td class="cell t-{lvl}" id="{cell_id(ch.id, clip.index)}">'
-                     f"{body}</td>")
+            body += (
+                f'<div class="muted" title="max - min similarity of its faces in this clip">'
+                f"spread {ch.spread[clip.index]:.2f}</div>"
+            )
+        cells.append(f'<td class="cell t-{lvl}" id="{cell_id(ch.id, clip.index)}">{body}</td>')
     return f"<tr>{''.join(cells)}</tr>"
 
 
@@ -238,12 +273,17 @@ def _grid(report: Report) -> str:
     ok = [c for c in report.clips if c.status == "ok"]
     if not report.characters:
         return '<p class="muted">no faces found in any clip</p>' if ok else ""
-    head = "".join(f'<th class="col"><a href="#clip{c.index}">clip {c.index}</a><br>'
-                   f'<span class="muted" title="{escape(c.path)}">{escape(Path(c.path).name)}'
-                   "</span></th>" for c in ok)
+    head = "".join(
+        f'<th class="col"><a href="#clip{c.index}">clip {c.index}</a><br>'
+        f'<span class="muted" title="{escape(c.path)}">{escape(Path(c.path).name)}'
+        "</span></th>"
+        for c in ok
+    )
     rows = "".join(_character_row(ch, ok, report.embedder) for ch in report.characters)
-    return (f'<div class="scroll"><table class="grid"><thead><tr><th>character</th><th>anchor</th>'
-            f"{head}</tr></thead><tbody>{rows}</tbody></table></div>")
+    return (
+        f'<div class="scroll"><table class="grid"><thead><tr><th>character</th><th>anchor</th>'
+        f"{head}</tr></thead><tbody>{rows}</tbody></table></div>"
+    )
 
 
 def _findings(report: Report) -> str:
@@ -256,15 +296,19 @@ def _findings(report: Report) -> str:
     for f in report.findings:
         links = []
         if f.character in chars and f.clip in ok:
-            links.append(f'<a href="#{cell_id(f.character, f.clip)}">{escape(f.character)} in '
-                         f"clip {f.clip}</a>")
+            links.append(
+                f'<a href="#{cell_id(f.character, f.clip)}">{escape(f.character)} in '
+                f"clip {f.clip}</a>"
+            )
         elif f.character in chars:
             links.append(f'<a href="#{row_id(f.character)}">{escape(f.character)}</a>')
         if f.clip in known:
             links.append(f'<a href="#clip{f.clip}">clip {f.clip} timeline</a>')
-        items.append(f'<li class="{escape(f.severity)}"><span class="sev">{escape(f.severity)}'
-                     f'</span> <b>{escape(f.kind)}</b> {escape(f.message)} '
-                     f'<span class="links">{" · ".join(links)}</span></li>')
+        items.append(
+            f'<li class="{escape(f.severity)}"><span class="sev">{escape(f.severity)}'
+            f"</span> <b>{escape(f.kind)}</b> {escape(f.message)} "
+            f'<span class="links">{" · ".join(links)}</span></li>'
+        )
     return f'<ul class="findings">{"".join(items)}</ul>'
 
 

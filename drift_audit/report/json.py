@@ -9,9 +9,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from drift_audit import __version__
 import numpy as np
 
+from drift_audit import __version__
 from drift_audit.attributes import ATTRIBUTES, FACIAL_HAIR_PRESENT, colour_name, facial_hair_score
 from drift_audit.drift import clip_verdict
 from drift_audit.errors import OutputError
@@ -50,49 +50,72 @@ def to_dict(report: Report) -> dict[str, Any]:
         info = c.info
         fps = info.fps if info else 0.0
         frames = c.last_frame + 1 if c.status == "ok" else (info.n_frames if info else 0)
-        clips.append({
-            "index": c.index,
-            "path": printable(c.path),
-            "status": c.status,
-            "error": None if c.error is None else printable(c.error),
-            "decoder": info.backend if info else None,
-            "decode_mode": c.decode_mode if info else None,
-            "fps": _r(fps),
-            "frames": frames,
-            "duration_s": _r(c.time_of(c.last_frame) + (1 / fps if fps else 0)) if c.times else 0.0,
-            "frames_decoded": c.frames_read,
-            "frames_expected": c.frames_expected,
-            "width": info.width if info else 0,
-            "height": info.height if info else 0,
-            "corrupt_frames": c.corrupt_frames,
-            "shots": [
-                {"index": s.index, "start_frame": s.start_frame, "end_frame": s.end_frame,
-                 "start_s": _r(s.start_s), "end_s": _r(s.end_s)}
-                for s in c.shots
-            ],
-            "glitch_frames": [g.frame for g in c.glitches],
-            "tracks": len(c.tracks),
-        })
+        clips.append(
+            {
+                "index": c.index,
+                "path": printable(c.path),
+                "status": c.status,
+                "error": None if c.error is None else printable(c.error),
+                "decoder": info.backend if info else None,
+                "decode_mode": c.decode_mode if info else None,
+                "fps": _r(fps),
+                "frames": frames,
+                "duration_s": _r(c.time_of(c.last_frame) + (1 / fps if fps else 0))
+                if c.times
+                else 0.0,
+                "frames_decoded": c.frames_read,
+                "frames_expected": c.frames_expected,
+                "width": info.width if info else 0,
+                "height": info.height if info else 0,
+                "corrupt_frames": c.corrupt_frames,
+                "shots": [
+                    {
+                        "index": s.index,
+                        "start_frame": s.start_frame,
+                        "end_frame": s.end_frame,
+                        "start_s": _r(s.start_s),
+                        "end_s": _r(s.end_s),
+                    }
+                    for s in c.shots
+                ],
+                "glitch_frames": [g.frame for g in c.glitches],
+                "tracks": len(c.tracks),
+            }
+        )
     characters = [
         {
             "id": ch.id,
             "name": ch.name,
             "appearances": [
-                {"clip": a.clip, "shot": a.shot, "start_s": _r(a.start_s), "end_s": _r(a.end_s),
-                 "faces": a.faces, "similarity": _r(a.similarity),
-                 "attributes": _attributes(a.attributes)}
+                {
+                    "clip": a.clip,
+                    "shot": a.shot,
+                    "start_s": _r(a.start_s),
+                    "end_s": _r(a.end_s),
+                    "faces": a.faces,
+                    "similarity": _r(a.similarity),
+                    "attributes": _attributes(a.attributes),
+                }
                 for a in ch.appearances
             ],
             "clip_similarity": {str(k): _r(v) for k, v in sorted(ch.clip_similarity.items())},
             "clips": [
-                {"clip": k, "similarity": _r(v),
-                 "previous_similarity": (_r(ch.previous_similarity[k])
-                                         if k in ch.previous_similarity else None),
-                 "spread": _r(ch.spread.get(k, 0.0)), "faces": ch.faces.get(k, 0),
-                 "evidence": _r(ch.evidence.get(k, 0.0)),
-                 "attributes": _attributes(ch.attributes.get(k)),
-                 "verdict": None if emb is None else clip_verdict(
-                     v, ch.evidence.get(k, 1.0), emb.threshold, emb.uncertain_margin)}
+                {
+                    "clip": k,
+                    "similarity": _r(v),
+                    "previous_similarity": (
+                        _r(ch.previous_similarity[k]) if k in ch.previous_similarity else None
+                    ),
+                    "spread": _r(ch.spread.get(k, 0.0)),
+                    "faces": ch.faces.get(k, 0),
+                    "evidence": _r(ch.evidence.get(k, 0.0)),
+                    "attributes": _attributes(ch.attributes.get(k)),
+                    "verdict": None
+                    if emb is None
+                    else clip_verdict(
+                        v, ch.evidence.get(k, 1.0), emb.threshold, emb.uncertain_margin
+                    ),
+                }
                 for k, v in sorted(ch.clip_similarity.items())
             ],
             "coherence_horizon": ch.coherence_horizon,
@@ -101,14 +124,22 @@ def to_dict(report: Report) -> dict[str, Any]:
         for ch in report.characters
     ]
     findings = [
-        {"kind": f.kind, "severity": f.severity, "character": f.character, "clip": f.clip,
-         "frame": f.frame, "message": f.message}
+        {
+            "kind": f.kind,
+            "severity": f.severity,
+            "character": f.character,
+            "clip": f.clip,
+            "frame": f.frame,
+            "message": f.message,
+        }
         for f in report.findings
     ]
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "drift-audit", "version": __version__},
-        "embedder": None if emb is None else {
+        "embedder": None
+        if emb is None
+        else {
             "name": emb.name,
             "weights_sha256": emb.weights_sha256,
             "threshold": _r(emb.threshold),

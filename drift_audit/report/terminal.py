@@ -26,7 +26,8 @@ def render(report: Report, console: Console) -> None:
     emb = report.embedder
     if emb is not None:
         console.print(
-            f"embedder [bold]{emb.name}[/] ({emb.choice}); same-person threshold {emb.threshold:.2f}",
+            f"embedder [bold]{emb.name}[/] ({emb.choice}); "
+            f"same-person threshold {emb.threshold:.2f}",
             highlight=False,
         )
     for clip in report.clips:
@@ -40,7 +41,9 @@ def render(report: Report, console: Console) -> None:
             console.print(Text(f"clip {clip.index}: {clip.error}", style="red"))
     ok = [c for c in report.clips if c.status == "ok"]
     if report.characters and emb is not None:
-        table = Table(title="identity similarity to anchor (character x clip)", title_justify="left")
+        table = Table(
+            title="identity similarity to anchor (character x clip)", title_justify="left"
+        )
         table.add_column("character")
         for clip in ok:
             table.add_column(f"{clip.index}: {Path(clip.path).name}", justify="right")
@@ -48,7 +51,9 @@ def render(report: Report, console: Console) -> None:
             cells: list[Text | str] = [ch.id if ch.name is None else f"{ch.id} {ch.name}"]
             for clip in ok:
                 sim = ch.clip_similarity.get(clip.index)
-                cells.append("—" if sim is None else _cell(sim, emb.threshold, emb.uncertain_margin))
+                cells.append(
+                    "—" if sim is None else _cell(sim, emb.threshold, emb.uncertain_margin)
+                )
             table.add_row(*cells)
         console.print(table)
     elif ok:
@@ -56,16 +61,24 @@ def render(report: Report, console: Console) -> None:
     if report.findings:
         console.print("[bold]findings[/]")
         for f in report.findings:
-            console.print(Text.assemble((f"{f.severity:<4} ", _SEVERITY_STYLE[f.severity]),
-                                        (f"{f.kind:<19} ", "bold"), f.message))
+            console.print(
+                Text.assemble(
+                    (f"{f.severity:<4} ", _SEVERITY_STYLE[f.severity]),
+                    (f"{f.kind:<19} ", "bold"),
+                    f.message,
+                )
+            )
     if report.failed:
         verdict = Text("FAIL", style="bold red")
     elif report.unreadable:
         verdict = Text("INCOMPLETE (unreadable input)", style="bold red")
     else:
         verdict = Text("PASS", style="bold green")
-    console.print(Text.assemble(
-        "verdict: ", verdict,
-        f"  ({len(report.characters)} character(s), {len(report.findings)} finding(s), "
-        f"{len(report.unreadable)} unreadable clip(s))",
-    ))
+    console.print(
+        Text.assemble(
+            "verdict: ",
+            verdict,
+            f"  ({len(report.characters)} character(s), {len(report.findings)} finding(s), "
+            f"{len(report.unreadable)} unreadable clip(s))",
+        )
+    )
