@@ -57,7 +57,7 @@ class FailOn(StrEnum):
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-class _Signalled(BaseException):  # noqa: N818 - like KeyboardInterrupt, past `except Exception`
+class _Signalled(BaseException):  # a BaseException, like KeyboardInterrupt
     """Raised by our SIGINT / SIGTERM handlers. Not a KeyboardInterrupt: click would
     catch that and exit 1 ("Aborted!"), and the conventional codes are 130 / 143."""
 
