@@ -258,6 +258,11 @@ class DecordSource(FrameSource):
                 previous = DecodedFrame(index, time_s, image, lost)
                 yield previous
 
+    def _release(self) -> None:
+        # A live VideoReader makes torch work elsewhere in the process leak (see
+        # pipeline._open_for_faces): drop it as soon as the clip is read.
+        self._reader = None
+
 
 class OpenCVSource(FrameSource):
     name = "opencv"
