@@ -47,14 +47,6 @@ def default_dir() -> Path:
     return Path(base) / "drift-audit"
 
 
-def file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def cache_key(
     content_sha256: str, config: AuditConfig, embedder_name: str, weights_sha256: str
 ) -> str:

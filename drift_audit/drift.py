@@ -35,6 +35,11 @@ class Metric:
         return float(self.similarity(a[None], b[None])[0, 0])
 
 
+def _label(ch: Character) -> str:
+    """How findings name a character: "C2", or "C2 (officer)" when cast."""
+    return ch.id if ch.name is None else f"{ch.id} ({ch.name})"
+
+
 def clip_verdict(similarity: float, evidence: float, threshold: float, margin: float) -> str:
     """ "same", "uncertain" or "different".
 
@@ -236,7 +241,7 @@ def findings(
     """identity_drift, uncertain_identity, identity_swap, missing_character and glitch findings."""
     out: list[Finding] = []
     for ch in characters:
-        label = ch.id if ch.name is None else f"{ch.id} ({ch.name})"
+        label = _label(ch)
         anchor_clip = None if ch.name else min(ch.clip_similarity)
         anchor = "cast reference" if ch.name else f"first appearance in clip {anchor_clip}"
         for clip, sim in sorted(ch.clip_similarity.items()):
@@ -320,7 +325,7 @@ def _attribute_drift(characters: list[Character]) -> list[Finding]:
     for ch in characters:
         if not ch.attributes:
             continue
-        label = ch.id if ch.name is None else f"{ch.id} ({ch.name})"
+        label = _label(ch)
         first = min(ch.attributes)
         for clip in sorted(ch.attributes):
             if clip == first:
@@ -363,7 +368,7 @@ def _swaps(
         for r, c in zip(rows, cols, strict=True):
             gone, came = absent[r], new[c]
             seen = sorted(k for k in gone.clip_similarity if k < clip)
-            gone_label = gone.id if gone.name is None else f"{gone.id} ({gone.name})"
+            gone_label = _label(gone)
             out.append(
                 Finding(
                     "identity_swap",

@@ -466,13 +466,14 @@ def _open_cache(
     """The cache and each readable clip's key (content hash + settings + weights)."""
     if not config.use_cache or not tasks:
         return None, {}
-    from drift_audit.cache import ClipCache, cache_key, default_dir, file_hash
+    from drift_audit.cache import ClipCache, cache_key, default_dir
+    from drift_audit.embed import sha256_of
 
     embedder = models.embedder
     keys: dict[int, str] = {}
     for index, path in tasks:
         try:
-            keys[index] = cache_key(file_hash(path), config, embedder.name, embedder.weights_sha256)
+            keys[index] = cache_key(sha256_of(path), config, embedder.name, embedder.weights_sha256)
         except OSError:
             continue  # unreadable: the analysis reports why
     return ClipCache(config.cache_dir or default_dir()), keys
