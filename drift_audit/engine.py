@@ -126,6 +126,13 @@ def run_in_workers(
         else:
             slot.ready = True  # nothing left to do: an idle slot
 
+    def fail(slot: _Slot, reason: str) -> None:
+        """Report the worker's clip as a clip error and replace the worker."""
+        assert slot.task is not None
+        index, path = slot.task
+        on_result(ClipResult(index, path, "error", f"{path}: {reason}"))
+        replace(slot)
+
     def busy(slot: _Slot) -> bool:
         return slot.task is not None or not slot.ready
 
@@ -145,19 +152,10 @@ def run_in_workers(
                     continue
                 if slot.conn in ready:
                     try:
-                        kind, index, *rest = slot.conn.recv()
+                        kind, _index, *rest = slot.conn.recv()
                     except EOFError:  # the worker died (segfault, OOM kill)
                         code = slot.process.exitcode
-                        index, path = slot.task
-                        on_result(
-                            ClipResult(
-                                index,
-                                path,
-                                "error",
-                                f"{path}: the decoder crashed (worker exit code {code})",
-                            )
-                        )
-                        replace(slot)
+                        fail(slot, f"the decoder crashed (worker exit code {code})")
                         continue
                     if kind == "progress":
                         hook(*rest)
@@ -170,16 +168,7 @@ def run_in_workers(
                     config.clip_timeout_s
                     and time.monotonic() - slot.started > config.clip_timeout_s
                 ):
-                    index, path = slot.task
-                    on_result(
-                        ClipResult(
-                            index,
-                            path,
-                            "error",
-                            f"{path}: timed out after {config.clip_timeout_s:g} s (--clip-timeout)",
-                        )
-                    )
-                    replace(slot)
+                    fail(slot, f"timed out after {config.clip_timeout_s:g} s (--clip-timeout)")
     finally:
         for slot in slots:
             with contextlib.suppress(OSError, ValueError):
