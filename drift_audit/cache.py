@@ -24,7 +24,7 @@ from drift_audit import __version__
 from drift_audit.config import AuditConfig
 from drift_audit.types import ClipResult, FaceCrops, Faces, Glitch, Shot, Track, VideoInfo
 
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4  # 4: detection by mtcnn.Cascade
 # The settings that change what analyse_clip produces (not clustering, drift or output).
 _KEYED = (
     "sample_fps",

@@ -32,8 +32,9 @@ class AuditConfig:
         min_shot_frames: a cut closer than this to the previous one is a glitch, not a shot.
         min_face_px: smallest face side, in pixels of the original frame, that is detected.
         detect_confidence: MTCNN probability a face must reach.
-        detect_max_side: frames are downscaled so that their long side is at most this
-            before detection (faces below min_face_px after that are dropped anyway).
+        detect_max_side: the largest level of the detection pyramid is at most this long;
+            on frames wider than detect_max_side * min_face_px / 12 the smallest face
+            found grows in proportion (a 4K frame: 128 px).
         detect_batch: frames per MTCNN call.
         faces_per_track: the best K faces of each track are embedded.
         embed_batch: faces per embedder call.

@@ -344,11 +344,13 @@ def _torchcodec() -> type[FrameSource] | None:
     try:
         with NativeStderr():
             import torchcodec.decoders  # noqa: F401
+            from torchcodec._core import ops
 
             from drift_audit.decode_torchcodec import TorchcodecSource
     except Exception:
         return None
-    return TorchcodecSource
+    # torchcodec imports without FFmpeg and fails only when a clip is opened.
+    return TorchcodecSource if getattr(ops, "_FFMPEG_AVAILABLE", True) else None
 
 
 def backend_order(decoder: str, device: str) -> list[str]:

@@ -585,6 +585,8 @@ def test_a_real_beard_is_told_from_a_shaved_chin(photos: dict[str, Photo]) -> No
 
 @real_photos
 @pytest.mark.xfail(strict=True, reason="skin colour follows the light (biden1 is under-exposed)")
-@pytest.mark.parametrize(("a", "b"), [("biden1", "biden2"), ("alex2", "alex3")])
+# alex2 -> alex3 sits on the threshold (skin ΔE 10.2 with facenet-pytorch's detect_face
+# landmarks, under 10 with drift_audit.mtcnn's): not asserted either way.
+@pytest.mark.parametrize(("a", "b"), [("biden1", "biden2")])
 def test_skin_under_other_light_raises_no_finding(photos: dict[str, Photo], a: str, b: str) -> None:
     assert "skin" not in [c.attribute for c in compare(photos[a].values, photos[b].values)]
