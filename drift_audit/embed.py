@@ -132,7 +132,10 @@ class DlibEmbedder(Embedder):
     """dlib's ResNet face descriptor (128-d, CC0 weights): fully offline.
 
     The crop's face box is known (centred, CROP_SIZE / CROP_SCALE wide), so dlib's
-    5-point shape predictor aligns inside it; no second detector runs.
+    5-point shape predictor aligns inside it and dlib cuts its 150 px chip; no second
+    detector runs. The network itself runs in torch (`dlib_torch`, the same weights
+    read from dlib's file): batched, on the CPU or a GPU, and measured 11.7x faster than
+    dlib's own on one CPU thread, with descriptors equal to dlib's within 1.2e-6.
     """
 
     name = "dlib"
@@ -143,6 +146,9 @@ class DlibEmbedder(Embedder):
     uncertain_margin = 0.06
 
     def similarity(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        # float64: in float32 the expansion leaves ~5e-7 where it should leave 0, and
+        # its square root reads as a distance of 7e-4 between a vector and itself.
+        a, b = a.astype(np.float64), b.astype(np.float64)
         sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * (a @ b.T)
         return (1.0 - np.sqrt(np.clip(sq, 0.0, None))).astype(np.float32)
 
@@ -152,13 +158,21 @@ class DlibEmbedder(Embedder):
     def _finish(self, vectors: np.ndarray) -> np.ndarray:
         return vectors.astype(np.float32)
 
-    def __init__(self, batch_size: int = 32) -> None:
+    def __init__(self, batch_size: int = 32, device: str = "cpu") -> None:
         import dlib
+        import torch
+
+        from drift_audit.dlib_torch import DlibFormatError, load_dlib_resnet
 
         predictor_path, resnet_path = dlib_model_files()
         self._dlib = dlib
+        self._torch = torch
         self._predictor = dlib.shape_predictor(str(predictor_path))
-        self._resnet = dlib.face_recognition_model_v1(str(resnet_path))
+        try:
+            self._net = load_dlib_resnet(resnet_path).to(device)
+        except (DlibFormatError, OSError) as exc:
+            raise ModelError(f"{resnet_path}: cannot read dlib's face network ({exc})") from exc
+        self.device = device
         self.weights_path = str(resnet_path)
         self.weights_sha256 = sha256_of(resnet_path)
         self.batch_size = batch_size
@@ -166,13 +180,22 @@ class DlibEmbedder(Embedder):
         c = CROP_SIZE / 2
         self._rect = dlib.rectangle(int(c - half), int(c - half), int(c + half), int(c + half))
 
+    def chips(self, crops: FaceCrops) -> np.ndarray:
+        """(n, 150, 150, 3) uint8: dlib's aligned chips, as compute_face_descriptor cuts them."""
+        from drift_audit.dlib_torch import CHIP_PADDING, CHIP_SIZE
+
+        chips = []
+        for image in crops.images:
+            image = np.ascontiguousarray(image)
+            shape = self._predictor(image, self._rect)
+            chips.append(self._dlib.get_face_chip(image, shape, CHIP_SIZE, CHIP_PADDING))
+        return np.stack(chips)
+
     def _embed_batch(self, crops: FaceCrops) -> np.ndarray:
-        images = [np.ascontiguousarray(im) for im in crops.images]
-        shapes = [
-            self._dlib.full_object_detections([self._predictor(im, self._rect)]) for im in images
-        ]
-        descriptors = self._resnet.compute_face_descriptor(images, shapes)
-        return np.array([np.asarray(d[0], np.float32) for d in descriptors], np.float32)
+        chips = self._torch.from_numpy(self.chips(crops)).to(self.device)
+        with self._torch.inference_mode():
+            vectors = self._net(chips.permute(0, 3, 1, 2).float())
+        return vectors.float().cpu().numpy()
 
 
 class FacenetEmbedder(Embedder):
@@ -305,4 +328,4 @@ def build_embedder(
         why = f"{name}: asked for"
     if name == "facenet":
         return FacenetEmbedder(weights, device, batch_size), why
-    return DlibEmbedder(batch_size), why
+    return DlibEmbedder(batch_size, device), why

@@ -1,0 +1,411 @@
+"""dlib's ResNet face descriptor (`dlib_face_recognition_resnet_model_v1.dat`) in PyTorch.
+
+The weights are read straight from dlib's own serialization with numpy (no dlib C++
+involved), into a torch module that reproduces dlib's `anet_type` network from
+examples/dnn_face_recognition_ex.cpp layer for layer:
+
+    input_rgb_image_sized<150>     (x - avg_rgb) / 256, planes in R, G, B order
+    con 7x7/2 (32), affine, relu, max_pool 3x3/2
+    alevel4..alevel0               ares / ares_down residual units (3x3 cons, affine)
+    avg_pool_everything, fc_no_bias 128   (loss_metric leaves the output as is)
+
+Only the network moves to torch. The 150x150 face chip is still cut by dlib itself,
+with `dlib.get_face_chip(img, shape, 150, 0.25)`: the same `get_face_chip_details(shape,
+150, 0.25)` + `extract_image_chip` that `compute_face_descriptor(img, shape)` runs.
+
+Details of dlib's behaviour this reproduces (from dlib/dnn/layers.h, cpu_dlib.cpp):
+  * conv and pooling output sizes are 1 + (n + 2*pad - window) // stride, with the
+    padding stored in the file (0 for every strided layer here, 1 for 3x3/1 cons);
+  * `affine` is y = x * gamma + beta per channel (inference-time batch norm);
+  * `add_prev` adds two tensors of different shapes by zero-padding the smaller one at
+    the end of each dimension (channels, rows, columns): in `ares_down` the avg-pooled
+    shortcut has half the channels, and at 8x8 -> 3x3 vs 4x4 (and 4x4 -> 1x1 vs 2x2)
+    the strided 3x3 con is smaller than the 2x2 avg-pooled shortcut;
+  * pooling windows are clipped to the image (average over the pixels inside).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+CHIP_SIZE = 150
+CHIP_PADDING = 0.25
+
+# ----------------------------------------------------------------------------------------
+# dlib serialization (dlib/serialize.h, dlib/dnn/tensor.h, core.h, layers.h, input.h)
+
+
+class DlibFormatError(ValueError):
+    """The file is not the dlib network this module knows how to read."""
+
+
+class _Reader:
+    """Reads dlib's serialized primitives from a byte buffer."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pos = 0
+
+    def _take(self, n: int) -> bytes:
+        if self.pos + n > len(self.data):
+            raise DlibFormatError(f"unexpected end of file at byte {self.pos}")
+        out = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return out
+
+    def int(self) -> int:
+        """A control byte (low 4 bits: byte count, 0x80: negative), then LE bytes."""
+        ctrl = self._take(1)[0]
+        size = ctrl & 0x0F
+        if size > 8 or ctrl & 0x70:
+            raise DlibFormatError(f"bad integer control byte {ctrl:#x} at {self.pos - 1}")
+        value = int.from_bytes(self._take(size), "little")
+        return -value if ctrl & 0x80 else value
+
+    def float(self) -> float:
+        """dlib's float_details: int64 mantissa and int16 exponent, value = m * 2**e."""
+        if self.data[self.pos] & 0x70:
+            raise DlibFormatError(f"old ASCII float encoding at {self.pos}; unsupported")
+        mantissa, exponent = self.int(), self.int()
+        special = {32000: math.inf, 32001: -math.inf, 32002: math.nan}
+        if exponent in special:
+            return special[exponent]
+        return math.ldexp(mantissa, exponent)
+
+    def bool(self) -> bool:
+        ch = self._take(1)
+        if ch not in (b"0", b"1"):
+            raise DlibFormatError(f"bad bool {ch!r} at {self.pos - 1}")
+        return ch == b"1"
+
+    def str(self) -> str:
+        return self._take(self.int()).decode("latin-1")
+
+    def peek_str(self, prefix: bytes) -> bool:
+        """Whether a string starting with `prefix` comes next (without consuming it)."""
+        saved = self.pos
+        try:
+            return self._take(self.int()).startswith(prefix)
+        except DlibFormatError:
+            return False
+        finally:
+            self.pos = saved
+
+    def tensor(self) -> np.ndarray:
+        """resizable_tensor, version 2: n, k, nr, nc, then raw little-endian float32."""
+        version = self.int()
+        if version != 2:
+            raise DlibFormatError(f"tensor version {version} at {self.pos}; expected 2")
+        shape = tuple(self.int() for _ in range(4))
+        count = int(np.prod(shape))
+        raw = self._take(4 * count)
+        return np.frombuffer(raw, dtype="<f4").reshape(shape).astype(np.float32)
+
+    def alias_tensor(self) -> tuple[int, int, int, int]:
+        version = self.int()
+        if version != 1:
+            raise DlibFormatError(f"alias_tensor version {version}; expected 1")
+        return (self.int(), self.int(), self.int(), self.int())
+
+
+@dataclass
+class DlibLayer:
+    """One computational layer as stored in the file (bottom of the network first)."""
+
+    kind: str  # con, affine, relu, max_pool, avg_pool, add_prev, fc
+    attrs: dict[str, int] = field(default_factory=dict)
+    params: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        shapes = ",".join(f"{k}{list(v.shape)}" for k, v in self.params.items())
+        return f"{self.kind}({self.attrs}{' ' + shapes if shapes else ''})"
+
+
+@dataclass
+class DlibNet:
+    """What the file holds: the input layer's means and the layers, input side first."""
+
+    input_mean: tuple[float, float, float]  # avg_red, avg_green, avg_blue
+    input_size: tuple[int, int]
+    layers: list[DlibLayer]
+    wrapper_versions: list[int]  # add_layer / tag / skip versions, outermost first
+    loss: dict[str, float]
+
+
+def _read_layer(r: _Reader) -> DlibLayer:
+    """The layer details of one add_layer (layers.h `serialize(const xxx_&)`)."""
+    name = r.str()
+    if name == "con_4":
+        params = r.tensor().reshape(-1)
+        a = {k: r.int() for k in ("filters", "nr", "nc", "stride_y", "stride_x")}
+        a |= {k: r.int() for k in ("pad_y", "pad_x")}
+        filt, bias = r.alias_tensor(), r.alias_tensor()
+        for _ in range(4):  # learning-rate and weight-decay multipliers
+            r.float()
+        nf = int(np.prod(filt))
+        if filt[0] != a["filters"] or filt[2:] != (a["nr"], a["nc"]):
+            raise DlibFormatError(f"con_4 filter alias {filt} does not match {a}")
+        if params.size != nf + int(np.prod(bias)):
+            raise DlibFormatError("con_4 params size does not match its aliases")
+        return DlibLayer(
+            "con", a, {"weight": params[:nf].reshape(filt), "bias": params[nf:].copy()}
+        )
+    if name == "affine_":
+        params = r.tensor().reshape(-1)
+        gamma, beta = r.alias_tensor(), r.alias_tensor()
+        mode = r.int() if r.data[r.pos] not in b"01" else 0  # older files have no mode
+        ng = int(np.prod(gamma))
+        if params.size != ng + int(np.prod(beta)):
+            raise DlibFormatError("affine_ params size does not match its aliases")
+        return DlibLayer(
+            "affine",
+            {"mode": mode, "channels": ng},
+            {"gamma": params[:ng].copy(), "beta": params[ng:].copy()},
+        )
+    if name == "relu_":
+        return DlibLayer("relu")
+    if name in ("max_pool_2", "avg_pool_2"):
+        keys = ("nr", "nc", "stride_y", "stride_x", "pad_y", "pad_x")
+        return DlibLayer(name[:-2], {k: r.int() for k in keys})
+    if name == "add_prev_":
+        return DlibLayer("add_prev")
+    if name == "fc_2":
+        n_out, n_in = r.int(), r.int()
+        params = r.tensor().reshape(-1)
+        weights, biases = r.alias_tensor(), r.alias_tensor()
+        bias_mode = r.int()
+        for _ in range(4):
+            r.float()
+        nw = int(np.prod(weights))
+        if weights[:2] != (n_in, n_out):
+            raise DlibFormatError(f"fc_2 weight alias {weights} is not ({n_in}, {n_out})")
+        if params.size - nw not in (0, int(np.prod(biases))):
+            raise DlibFormatError("fc_2 params size does not match its aliases")
+        p = {"weight": params[:nw].reshape(n_in, n_out)}  # dlib: out = x @ W
+        if params.size > nw:
+            p["bias"] = params[nw:].copy()
+        return DlibLayer("fc", {"outputs": n_out, "inputs": n_in, "bias_mode": bias_mode}, p)
+    raise DlibFormatError(f"unsupported dlib layer {name!r} at byte {r.pos}")
+
+
+def read_dlib_net(path: str | Path) -> DlibNet:
+    """Parse a serialized `anet_type` (add_loss_layer<loss_metric_, ...>).
+
+    add_layer::serialize writes its version, then its subnetwork, then its own layer
+    details and state; tag/skip layers write a version and their subnetwork. So the file
+    is a run of versions from the outside in, the input layer, and then one record per
+    add_layer from the input side out.
+    """
+    r = _Reader(Path(path).read_bytes())
+    if r.int() != 1:
+        raise DlibFormatError("not an add_loss_layer (version != 1)")
+    loss_name = r.str()
+    if loss_name != "loss_metric_2":
+        raise DlibFormatError(f"loss layer {loss_name!r}; expected loss_metric_2")
+    loss = {"margin": r.float(), "distance_threshold": r.float()}
+
+    wrappers: list[int] = []
+    while True:
+        wrappers.append(r.int())
+        if r.peek_str(b"input_"):
+            break
+        if len(wrappers) > 10_000:
+            raise DlibFormatError("no input layer found")
+    input_version = wrappers[-1]
+    if input_version not in (2, 3):
+        raise DlibFormatError(f"input add_layer version {input_version}")
+    if r.str() != "input_rgb_image_sized":
+        raise DlibFormatError("input layer is not input_rgb_image_sized")
+    mean = (r.float(), r.float(), r.float())
+    size = (r.int(), r.int())
+
+    def layer_record(first: bool) -> DlibLayer:
+        layer = _read_layer(r)
+        for _ in range(3):  # this_layer_setup_called, gradient_input_is_stale, disabled
+            r.bool()
+        for _ in range(3):  # x_grad, cached_output, params_grad / grad_final
+            r.tensor()
+        if first and input_version >= 3:
+            r.int()  # _sample_expansion_factor
+        return layer
+
+    layers = [layer_record(first=True)]
+    outer = wrappers[:-1]
+    if any(v not in (1, 2) for v in outer):
+        raise DlibFormatError(f"unexpected wrapper versions {sorted(set(outer))}")
+    layers += [layer_record(first=False) for v in outer if v == 2]
+    if r.pos != len(r.data):
+        raise DlibFormatError(f"{len(r.data) - r.pos} trailing bytes after the network")
+    return DlibNet(mean, size, layers, wrappers, loss)
+
+
+# ----------------------------------------------------------------------------------------
+# The network, as dlib's examples/dnn_face_recognition_ex.cpp declares it
+
+# (filters, units, first unit downsamples) for alevel4 .. alevel0, input side first
+LEVELS: tuple[tuple[int, int, bool], ...] = (
+    (32, 3, False),
+    (64, 4, True),
+    (128, 3, True),
+    (256, 3, True),
+    (256, 1, True),
+)
+
+
+def expected_layout() -> tuple[list[str], list[int]]:
+    """(layer kinds input side first, wrapper versions outermost first) of anet_type.
+
+    Tags and skips are layers without records (version 1 wrappers); add_layers are 2.
+    The versions leave out the innermost add_layer (the first con, over the input).
+    """
+    seq: list[str] = ["con", "affine", "relu", "max_pool"]
+    for _, units, down in LEVELS:
+        for i in range(units):
+            seq += ["tag1", "con", "affine", "relu", "con", "affine"]
+            if down and i == 0:
+                seq += ["tag2", "skip1", "avg_pool"]
+            seq += ["add_prev", "relu"]
+    seq += ["avg_pool", "fc"]
+    kinds = [k for k in seq if k[:3] not in ("tag", "ski")]
+    versions = [1 if k[:3] in ("tag", "ski") else 2 for k in reversed(seq[1:])]
+    return kinds, versions
+
+
+class Affine(nn.Module):
+    """dlib's affine layer in CONV_MODE: per-channel x * gamma + beta."""
+
+    def __init__(self, gamma: np.ndarray, beta: np.ndarray) -> None:
+        super().__init__()
+        self.register_buffer("gamma", torch.from_numpy(gamma).reshape(1, -1, 1, 1))
+        self.register_buffer("beta", torch.from_numpy(beta).reshape(1, -1, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.addcmul(self.beta, x, self.gamma)
+
+
+def _conv(layer: DlibLayer) -> nn.Conv2d:
+    a, w = layer.attrs, layer.params["weight"]
+    conv = nn.Conv2d(
+        w.shape[1],
+        a["filters"],
+        (a["nr"], a["nc"]),
+        stride=(a["stride_y"], a["stride_x"]),
+        padding=(a["pad_y"], a["pad_x"]),
+        bias=True,
+    )
+    with torch.no_grad():
+        conv.weight.copy_(torch.from_numpy(w))
+        conv.bias.copy_(torch.from_numpy(layer.params["bias"]))
+    return conv
+
+
+def _affine(layer: DlibLayer) -> Affine:
+    if layer.attrs["mode"] != 0:
+        raise DlibFormatError("affine layer in FC_MODE where CONV_MODE was expected")
+    return Affine(layer.params["gamma"], layer.params["beta"])
+
+
+def _pool_args(layer: DlibLayer) -> dict[str, tuple[int, int]]:
+    a = layer.attrs
+    return {
+        "kernel_size": (a["nr"], a["nc"]),
+        "stride": (a["stride_y"], a["stride_x"]),
+        "padding": (a["pad_y"], a["pad_x"]),
+    }
+
+
+def add_zero_padded(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """dlib's tt::add(dest, a, b) for tensors of different (C, H, W): the smaller one
+    is zero-padded at the end of each dimension."""
+    if a.shape == b.shape:
+        return a + b
+    c, h, w = (max(a.shape[i], b.shape[i]) for i in (1, 2, 3))
+
+    def pad(t: torch.Tensor) -> torch.Tensor:
+        return F.pad(t, (0, w - t.shape[3], 0, h - t.shape[2], 0, c - t.shape[1]))
+
+    return pad(a) + pad(b)
+
+
+class ResUnit(nn.Module):
+    """ares / ares_down: relu(block(x) + shortcut(x)), shortcut = x or avg_pool(x)."""
+
+    def __init__(self, layers: list[DlibLayer]) -> None:
+        super().__init__()
+        self.conv1, self.aff1 = _conv(layers[0]), _affine(layers[1])
+        self.conv2, self.aff2 = _conv(layers[3]), _affine(layers[4])
+        self.pool: dict[str, tuple[int, int]] | None = (
+            _pool_args(layers[5]) if layers[5].kind == "avg_pool" else None
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.aff2(self.conv2(F.relu(self.aff1(self.conv1(x)))))
+        if self.pool is None:
+            return F.relu(y + x)
+        skip = F.avg_pool2d(x, **self.pool, count_include_pad=False)  # type: ignore[arg-type]
+        return F.relu(add_zero_padded(y, skip))
+
+
+class DlibFaceResNet(nn.Module):
+    """dlib_face_recognition_resnet_model_v1 as a torch module.
+
+    forward() takes (N, 3, 150, 150) float RGB in 0..255 (dlib chip pixel values) and
+    returns the (N, 128) descriptors, unnormalised, exactly as dlib returns them.
+    """
+
+    def __init__(self, net: DlibNet) -> None:
+        super().__init__()
+        kinds, versions = expected_layout()
+        got = [layer.kind for layer in net.layers]
+        if got != kinds or net.wrapper_versions[:-1] != versions:
+            raise DlibFormatError("the file's layers are not dlib's anet_type face network")
+        if net.input_size != (CHIP_SIZE, CHIP_SIZE):
+            raise DlibFormatError(f"input size {net.input_size}; expected 150x150")
+        mean = torch.tensor(net.input_mean, dtype=torch.float32).reshape(1, 3, 1, 1)
+        self.register_buffer("input_mean", mean)
+        L = net.layers
+        self.conv1, self.aff1 = _conv(L[0]), _affine(L[1])
+        self.pool1 = _pool_args(L[3])
+        units: list[nn.Module] = []
+        i = 4
+        for _, n_units, down in LEVELS:
+            for u in range(n_units):
+                n = 8 if down and u == 0 else 7
+                units.append(ResUnit(L[i : i + n]))
+                i += n
+        self.units = nn.Sequential(*units)
+        top_pool, fc = L[i], L[i + 1]
+        if top_pool.attrs["nr"] != 0 or top_pool.attrs["nc"] != 0:
+            raise DlibFormatError("expected avg_pool_everything before the fc layer")
+        if "bias" in fc.params:
+            raise DlibFormatError("expected fc_no_bias")
+        self.fc = nn.Linear(fc.attrs["inputs"], fc.attrs["outputs"], bias=False)
+        with torch.no_grad():
+            self.fc.weight.copy_(torch.from_numpy(np.ascontiguousarray(fc.params["weight"].T)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = (x - self.input_mean) / 256.0
+        x = F.relu(self.aff1(self.conv1(x)))
+        x = F.max_pool2d(x, **self.pool1)  # type: ignore[arg-type]
+        x = self.units(x)
+        return self.fc(x.mean(dim=(2, 3)))
+
+
+def load_dlib_resnet(path: str | Path) -> DlibFaceResNet:
+    """Read `dlib_face_recognition_resnet_model_v1.dat` into an eval-mode torch module."""
+    return DlibFaceResNet(read_dlib_net(path)).eval()
+
+
+def chips_to_tensor(chips: np.ndarray | list[np.ndarray]) -> torch.Tensor:
+    """(N, 150, 150, 3) uint8 RGB chips (dlib.get_face_chip) -> (N, 3, 150, 150) float32."""
+    arr = np.ascontiguousarray(np.stack(list(chips)) if isinstance(chips, list) else chips)
+    if arr.ndim != 4 or arr.shape[1:] != (CHIP_SIZE, CHIP_SIZE, 3):
+        raise ValueError(f"chips must be (N, 150, 150, 3); got {arr.shape}")
+    return torch.from_numpy(arr).permute(0, 3, 1, 2).float()
