@@ -33,6 +33,7 @@ _KEYED = (
     "min_face_px",
     "detect_confidence",
     "detect_max_side",
+    "redetect_s",
     "faces_per_track",
     "decoder",
 )

@@ -153,6 +153,13 @@ def audit_command(
     sample_fps: Annotated[
         float, typer.Option(help="Frames per second sent to face detection.")
     ] = 5.0,
+    redetect: Annotated[
+        float,
+        typer.Option(
+            help="Seconds between full-frame face detections in a shot; frames between "
+            "them search only around tracked faces. 0 = every sampled frame."
+        ),
+    ] = 1.0,
     min_face: Annotated[int, typer.Option(help="Smallest face side detected, in pixels.")] = 32,
     confidence: Annotated[float, typer.Option(help="Smallest face detector confidence.")] = 0.92,
     faces_per_track: Annotated[int, typer.Option(help="Best faces embedded per track.")] = 5,
@@ -185,6 +192,7 @@ def audit_command(
     try:
         config = AuditConfig(
             sample_fps=sample_fps,
+            redetect_s=redetect,
             min_face_px=min_face,
             detect_confidence=confidence,
             faces_per_track=faces_per_track,

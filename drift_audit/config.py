@@ -35,7 +35,11 @@ class AuditConfig:
         detect_max_side: the largest level of the detection pyramid is at most this long;
             on frames wider than detect_max_side * min_face_px / 12 the smallest face
             found grows in proportion (a 4K frame: 128 px).
-        detect_batch: frames per MTCNN call.
+        detect_batch: frames per MTCNN full-frame call.
+        redetect_s: seconds between full-frame detections inside a shot. The sampled
+            frames between them look for faces only around the live tracks (MTCNN's
+            last two stages, `MTCNNDetector.refine`); a new face is found at most this
+            late. 0: every sampled frame gets a full-frame detection.
         faces_per_track: the best K faces of each track are embedded.
         embed_batch: faces per embedder call.
         embedder: "auto", "dlib" or "facenet".
@@ -63,6 +67,7 @@ class AuditConfig:
     detect_confidence: float = 0.92
     detect_max_side: int = 960
     detect_batch: int = 8
+    redetect_s: float = 1.0
     faces_per_track: int = 5
     embed_batch: int = 32
     embedder: str = "auto"
@@ -107,6 +112,10 @@ class AuditConfig:
             (
                 1 <= self.detect_batch <= 256,
                 f"detect batch must be in 1..256, got {self.detect_batch}",
+            ),
+            (
+                0 <= self.redetect_s <= 60,
+                f"--redetect must be in 0..60 s, got {self.redetect_s}",
             ),
             (
                 1 <= self.faces_per_track <= 100,

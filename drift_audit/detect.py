@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import cv2
 import numpy as np
 
 from drift_audit.types import CROP_SCALE, CROP_SIZE, FaceCrops, Faces
+
+if TYPE_CHECKING:
+    from drift_audit.mtcnn import Detections
 
 
 class Detector(Protocol):
@@ -18,6 +21,10 @@ class Detector(Protocol):
             frames: (b, H, W, 3) uint8 RGB, all the same size.
             indices: (b,) frame index of each frame, copied into `Faces.frame`.
         """
+        ...
+
+    def refine(self, frame: np.ndarray, boxes: np.ndarray, index: int) -> Faces:
+        """Faces near `boxes` (faces tracked in an earlier frame) in one (H, W, 3) frame."""
         ...
 
 
@@ -74,7 +81,19 @@ class MTCNNDetector:
         height, width = frames.shape[1:3]
         first = min(12.0 / self.min_face_px, self.max_side / max(height, width), 1.0)
         images = self._torch.as_tensor(frames).to(self.device, non_blocking=True)
-        found = self.cascade.detect(images, first)
+        return self._keep(self.cascade.detect(images, first), indices)
+
+    def refine(self, frame: np.ndarray, boxes: np.ndarray, index: int) -> Faces:
+        """Faces near `boxes` ((m, 4) xyxy, faces tracked a moment ago) in one frame,
+        without a full-frame search (`Cascade.refine`)."""
+        if len(boxes) == 0:
+            return Faces.empty()
+        images = self._torch.as_tensor(frame[None]).to(self.device, non_blocking=True)
+        found = self.cascade.refine(images, boxes, np.zeros(len(boxes), np.int64))
+        return self._keep(found, np.array([index]))
+
+    def _keep(self, found: Detections, indices: np.ndarray) -> Faces:
+        """Faces above the confidence and size floors, ordered by frame, then x."""
         wh = found.boxes[:, 2:] - found.boxes[:, :2]
         side = wh.min(axis=1)
         keep = (found.scores >= self.confidence) & (side >= self.min_face_px)

@@ -23,6 +23,7 @@ import numpy as np
 PYRAMID_FACTOR = 0.709  # facenet-pytorch's and the MTCNN paper's
 STAGE_BATCH = 512  # crops per R-net / O-net call (bounds GPU memory)
 MIP_LEVELS = 5  # crops come from the frame at full, 1/2, ... 1/16 size
+REFINE_GROWTH = 1.3  # a tracked box is also tried this much larger (see `refine`)
 
 
 @dataclass
@@ -92,18 +93,51 @@ class Cascade:
             mips = _Mips(images)
             candidates = self._propose(images, first_scale)
             boxes, inds = candidates[:, :5], candidates[:, 9].long()
-            landmarks = torch.zeros(0, 5, 2, device=self.device)
             if len(boxes):
                 boxes = _rerec(_regress(boxes, candidates[:, 5:9], plus_one=False))
-                boxes, inds, _ = self._refine(self.rnet, mips, boxes, inds, 24, 1)
-            if len(boxes):
-                boxes, inds, landmarks = self._refine(self.onet, mips, boxes, inds, 48, 2)
-            return Detections(
-                inds.cpu().numpy().astype(np.int64),
-                boxes[:, :4].float().cpu().numpy().astype(np.float32),
-                boxes[:, 4].float().cpu().numpy().astype(np.float32),
-                landmarks.float().cpu().numpy().astype(np.float32).reshape(-1, 5, 2),
-            )
+            return self._stages(mips, boxes, inds)
+
+    def refine(self, frames: Any, boxes: Any, image: Any) -> Detections:
+        """Faces near known boxes, without the pyramid: stages 2 and 3 only.
+
+        Tracking uses this between full detections: each box of a face seen a moment
+        ago goes in as it is and enlarged by REFINE_GROWTH (the face may have moved),
+        and R-net and O-net re-find and re-place it, as they do P-net's proposals.
+
+        Args:
+            frames: (b, H, W, 3) uint8 tensor on the device.
+            boxes: (m, 4) float x1 y1 x2 y2 in frame pixels.
+            image: (m,) int index into `frames` of each box.
+        """
+        torch = self.torch
+        with torch.inference_mode():
+            images = frames.permute(0, 3, 1, 2)
+            if self.float_pyramid:
+                images = images.float()
+            mips = _Mips(images)
+            boxes = torch.as_tensor(boxes, dtype=torch.float32, device=self.device)
+            inds = torch.as_tensor(image, dtype=torch.long, device=self.device)
+            centre, half = (boxes[:, :2] + boxes[:, 2:]) / 2, (boxes[:, 2:] - boxes[:, :2]) / 2
+            grown = torch.cat([centre - REFINE_GROWTH * half, centre + REFINE_GROWTH * half], 1)
+            rows = torch.cat([boxes, grown])
+            rows = torch.cat([rows, torch.ones(len(rows), 1, device=self.device)], 1)
+            # A few boxes: both stages take exact crops, and no mip level is built.
+            return self._stages(mips, _rerec(rows), torch.cat([inds, inds]), exact=True)
+
+    def _stages(self, mips: _Mips, boxes: Any, inds: Any, exact: bool = False) -> Detections:
+        """Stages 2 and 3 on square candidate rows (x1 y1 x2 y2 score)."""
+        torch = self.torch
+        landmarks = torch.zeros(0, 5, 2, device=self.device)
+        if len(boxes):
+            boxes, inds, _ = self._refine(self.rnet, mips, boxes, inds, 24, 1, exact)
+        if len(boxes):
+            boxes, inds, landmarks = self._refine(self.onet, mips, boxes, inds, 48, 2, True)
+        return Detections(
+            inds.cpu().numpy().astype(np.int64),
+            boxes[:, :4].float().cpu().numpy().astype(np.float32),
+            boxes[:, 4].float().cpu().numpy().astype(np.float32),
+            landmarks.float().cpu().numpy().astype(np.float32).reshape(-1, 5, 2),
+        )
 
     def _propose(self, images: Any, first_scale: float) -> Any:
         """Stage 1: (m, 10) rows x1 y1 x2 y2 score, 4 regressions, image index."""
@@ -129,7 +163,14 @@ class Cascade:
         return rows[keep]
 
     def _refine(
-        self, net: Any, mips: _Mips, boxes: Any, inds: Any, side: int, stage: int
+        self,
+        net: Any,
+        mips: _Mips,
+        boxes: Any,
+        inds: Any,
+        side: int,
+        stage: int,
+        exact: bool = True,
     ) -> tuple[Any, Any, Any]:
         """Stages 2 and 3: crop every box at `side` px, score, regress, suppress."""
         torch = self.torch
@@ -150,7 +191,7 @@ class Cascade:
         # landmarks, which the attribute regions hang on: exact area crops, as
         # facenet-pytorch cuts them (mip crops moved a chin region enough to change
         # a beard measure by 7 of its 20-unit threshold).
-        cut = mips.crop if stage == 1 else mips.exact
+        cut = mips.crop if stage == 1 and not exact else mips.exact
         crops = ((cut(rois.float(), side) - 127.5) * 0.0078125).to(self.dtype)
         outs = [net(crops[i : i + STAGE_BATCH]) for i in range(0, len(crops), STAGE_BATCH)]
         out = [torch.cat(parts).float() for parts in zip(*outs, strict=True)]

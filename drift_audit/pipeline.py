@@ -271,10 +271,29 @@ def _detect_and_track(
     deadline: _Deadline,
     sink: _EmbedSink,
 ) -> None:
+    """Faces of the sampled frames, tracked per shot.
+
+    A sampled frame gets a full-frame detection when its shot starts and then every
+    `redetect_s` seconds; those are batched, `detect_batch` at a time. The frames in
+    between are searched only around the shot's live tracks (`refine`), in order, each
+    after the tracker has seen the frame before it.
+    """
     starts = np.array([s.start_frame for s in result.shots], np.int64)
     samples = 0  # sampled frames in the current shot
     tracker: Tracker | None = None
-    batch: list[DecodedFrame] = []
+    pending: list[tuple[DecodedFrame, bool]] = []  # (frame, gets a full detection)
+    last_full = {"shot": -1, "time": -np.inf}
+
+    def shot_of(frame: DecodedFrame) -> int:
+        return result.shots[int(np.searchsorted(starts, frame.index, side="right")) - 1].index
+
+    def is_full(frame: DecodedFrame) -> bool:
+        shot = shot_of(frame)
+        due = frame.time_s - last_full["time"] >= config.redetect_s - 1e-6
+        if shot != last_full["shot"] or due:
+            last_full.update(shot=shot, time=frame.time_s)
+            return True
+        return False
 
     def end_shot() -> None:
         if tracker is not None:
@@ -283,19 +302,28 @@ def _detect_and_track(
 
     def flush() -> None:
         nonlocal tracker, samples
-        if not batch:
+        if not pending:
             return
-        faces = models.detector.detect(
-            np.stack([f.image for f in batch]),  # type: ignore[misc]
-            np.array([f.index for f in batch]),
+        full = [f for f, is_f in pending if is_f]
+        faces = (
+            models.detector.detect(
+                np.stack([f.image for f in full]),  # type: ignore[misc]
+                np.array([f.index for f in full]),
+            )
+            if full
+            else Faces.empty()
         )
-        for f in batch:
-            shot = result.shots[int(np.searchsorted(starts, f.index, side="right")) - 1].index
+        for f, is_f in pending:
+            assert f.image is not None
+            shot = shot_of(f)
             if tracker is None or tracker.shot != shot:
                 end_shot()
                 tracker, samples = Tracker(result.index, shot, config.faces_per_track), 0
             samples += 1
-            mine = faces.select(faces.frame == f.index) if len(faces) else Faces.empty()
+            if is_f:
+                mine = faces.select(faces.frame == f.index) if len(faces) else Faces.empty()
+            else:
+                mine = models.detector.refine(f.image, tracker.live_boxes(), f.index)
             looks = np.array(
                 [
                     measure(f.image, box, lm)  # (n, 4, 4) appearance attributes
@@ -303,18 +331,21 @@ def _detect_and_track(
                 ],
                 np.float32,
             ).reshape(len(mine), 4, 4)
-            tracker.step(mine, crop_faces(f.image, mine), face_quality(mine), looks)  # type: ignore[arg-type]
-        hook(f"clip {result.index}: faces", batch[-1].index, result.frames_read)
-        batch.clear()
+            tracker.step(mine, crop_faces(f.image, mine), face_quality(mine), looks)
+        hook(f"clip {result.index}: faces", pending[-1][0].index, result.frames_read)
+        pending.clear()
         deadline.check()
 
     for frame in frames:
         if frame.image is None or frame.index > result.last_frame:
             continue
-        if batch and batch[0].image.shape != frame.image.shape:  # type: ignore[union-attr]
+        if pending and pending[0][0].image.shape != frame.image.shape:  # type: ignore[union-attr]
             flush()
-        batch.append(frame)
-        if len(batch) >= config.detect_batch:
+        full = is_full(frame)
+        pending.append((frame, full))
+        waiting = sum(1 for _, is_f in pending if is_f)
+        # A frame between full detections waits only for full detections before it.
+        if waiting >= config.detect_batch or waiting == 0:
             flush()
     flush()
     end_shot()

@@ -136,6 +136,12 @@ class Tracker:
             live.attributes.append(self._attributes[c])
             live.weights.append(float(quality[c]))
 
+    def live_boxes(self) -> np.ndarray:
+        """(m, 4) float32: the last box of each live track (where to look next)."""
+        if not self._live:
+            return np.zeros((0, 4), np.float32)
+        return np.stack([t.last_box for t in self._live]).astype(np.float32)
+
     def finish(self) -> list[Track]:
         ended = self._done + self._live
         self._done, self._live = [], []

@@ -34,6 +34,7 @@ class FakeDetector:
     def __init__(self, score: float = 0.99) -> None:
         self.score = score
         self.calls = 0
+        self.refines = 0
 
     @staticmethod
     def box(height: int, width: int) -> np.ndarray:
@@ -68,6 +69,15 @@ class FakeDetector:
             score=np.full(n, self.score, np.float32),
             landmarks=np.tile(points, (n, 1, 1)),
         )
+
+    def refine(self, frame: np.ndarray, boxes: np.ndarray, index: int) -> Faces:
+        """The same face, found again only where a track was: none without one."""
+        self.refines += 1
+        if len(boxes) == 0:
+            return Faces.empty()
+        faces = self.detect(frame[None], np.array([index]))
+        self.calls -= 1
+        return faces
 
 
 class FakeEmbedder(Embedder):

@@ -86,6 +86,8 @@ def test_clip_over_its_time_budget_is_an_error_and_the_rest_goes_on(
             "--no-cache",
             "--sample-fps",
             "25",
+            "--redetect",
+            "0",  # a full-frame detection on all 400 frames: well over 3 s
             "--clip-timeout",
             "3",
         ],

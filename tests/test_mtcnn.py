@@ -131,3 +131,25 @@ def test_the_same_faces_as_facenet_pytorch_on_real_photos(variant: dict[str, boo
     assert len(errors) >= 10
     assert max(errors) <= 0.08
     assert float(np.median(errors)) <= 0.02
+
+
+@needs_media
+@pytest.mark.slow
+def test_refine_re_finds_a_moved_face_and_nothing_where_there_is_none(cascade: Cascade) -> None:
+    """Tracking between full detections: a face's box from a moment ago, shifted by a
+    fifth of its size, still leads stages 2 and 3 back to the face."""
+    rgb = cv2.cvtColor(cv2.imread(str(MEDIA / "group" / "obama_biden_1.jpg")), cv2.COLOR_BGR2RGB)
+    frames = torch.from_numpy(rgb[None].copy())
+    full = cascade.detect(frames, 12 / 32)
+    faces = full.boxes[full.scores >= 0.92]
+    assert len(faces) == 2
+    side = (faces[:, 2:] - faces[:, :2]).max(axis=1, keepdims=True)
+    moved = faces + np.tile(np.array([[0.2, -0.2]], np.float32) * side, 2)
+    found = cascade.refine(frames, moved, np.zeros(2, np.int64))
+    kept = found.boxes[found.scores >= 0.92]
+    assert len(kept) == 2
+    assert (_iou(faces, kept).max(axis=1) >= 0.8).all()
+    # The same box size over a wall of the frame: no face.
+    empty = np.array([[0, rgb.shape[0] - 120, 120, rgb.shape[0]]], np.float32)
+    nothing = cascade.refine(frames, empty, np.zeros(1, np.int64))
+    assert not (nothing.scores >= 0.92).any()

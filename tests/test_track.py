@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from drift_audit.track import MAX_GAP, Tracker
 from drift_audit.types import CROP_SIZE, FaceCrops, Faces, Track
@@ -162,3 +165,24 @@ def test_tracks_are_ordered_by_first_frame_then_x() -> None:
         (1, 20.0),
         (2, 160.0),
     ]
+
+
+# --- full detections and refinement between them (pipeline._detect_and_track) --------
+
+
+@pytest.mark.parametrize(("redetect_s", "full", "refined"), [(1.0, 2, 8), (0.0, 10, 0)])
+def test_frames_between_full_detections_are_refined_around_the_tracks(
+    tmp_path: Path, redetect_s: float, full: int, refined: int
+) -> None:
+    from drift_audit.config import AuditConfig
+    from drift_audit.pipeline import Models, analyse_clip
+    from tests.conftest import FakeDetector, FakeEmbedder, write_clip
+
+    clip = write_clip(tmp_path / "one_shot.avi", n_frames=20, fps=10.0)  # 2 s, one shot
+    config = AuditConfig(sample_fps=5, redetect_s=redetect_s, detect_batch=1, use_cache=False)
+    detector = FakeDetector()
+    result = analyse_clip(1, clip, config, Models(config, detector, FakeEmbedder(), "fake"))
+    # 10 sampled frames: full detections at 0 s and 1 s, the rest refined.
+    assert (detector.calls, detector.refines) == (full, refined)
+    assert len(result.tracks) == 1
+    assert len(result.tracks[0].faces) == 10
