@@ -70,16 +70,20 @@ class Models:
 
         return resolve_device(self.config.device)
 
+    def _threads(self) -> None:
+        """Torch's CPU threads, set before either model (both run on torch) is built."""
+        if self.device == "cpu":
+            import torch
+
+            torch.set_num_threads(self.config.threads)
+
     @property
     def detector(self) -> Detector:
         if self._detector is None:
-            import torch
-
             from drift_audit.detect import MTCNNDetector
 
             c = self.config
-            if self.device == "cpu":
-                torch.set_num_threads(c.threads)
+            self._threads()
             self._detector = MTCNNDetector(
                 c.min_face_px, c.detect_confidence, c.detect_max_side, self.device
             )
@@ -91,6 +95,7 @@ class Models:
             from drift_audit.embed import build_embedder
 
             c = self.config
+            self._threads()
             self._embedder, self.choice = build_embedder(
                 c.embedder, c.weights, self.device, c.embed_batch
             )
@@ -125,14 +130,22 @@ def _sampler(config: AuditConfig, shots: list[Shot]) -> Callable[[int, float], b
     return want
 
 
-def analyse_clip(
-    index: int, path: Path, config: AuditConfig, models: Models, hook: ProgressHook = _no_progress
+def scan_shots(
+    index: int,
+    path: Path,
+    config: AuditConfig,
+    device: str,
+    hook: ProgressHook = _no_progress,
+    deadline: _Deadline | None = None,
+    decoder: str | None = None,
 ) -> ClipResult:
-    """Shots, tracks and embeddings of one clip. Raises InputError when it cannot be read."""
+    """Pass 1: every frame at SHOT_DECODE_SIDE px -> shots, glitches, frame times.
+
+    Raises InputError when the clip cannot be read.
+    """
     result = ClipResult(index=index, path=str(path))
-    deadline = _Deadline(str(path), config.clip_timeout_s)
     tick = time.perf_counter()
-    source = open_source(path, config.decoder, models.device)
+    source = open_source(path, decoder or config.decoder, device)
     try:
         result.info = source.info
         detector = ShotDetector(config.shot_threshold, config.min_shot_frames)
@@ -144,7 +157,8 @@ def analyse_clip(
             result.corrupt_frames += frame.lost_before
             if frame.index % 64 == 0:
                 hook(f"clip {index}: shots", frame.index, total)
-                deadline.check()
+                if deadline:
+                    deadline.check()
         result.frames_read = len(result.times)
         if result.frames_read == 0:
             raise InputError(str(path), "no decodable frames")
@@ -153,6 +167,34 @@ def analyse_clip(
         result.timings["decode+shots"] = time.perf_counter() - tick
     finally:
         source.close()
+    return result
+
+
+def analyse_clip(
+    index: int,
+    path: Path,
+    config: AuditConfig,
+    models: Models,
+    hook: ProgressHook = _no_progress,
+    scanned: Callable[[], ClipResult] | None = None,
+) -> ClipResult:
+    """Shots, tracks and embeddings of one clip. Raises InputError when it cannot be read.
+
+    Args:
+        scanned: returns this clip's pass 1 (`scan_shots`), done ahead of time; None
+            runs it here.
+    """
+    deadline = _Deadline(str(path), config.clip_timeout_s)
+    result = None
+    if scanned is not None:
+        try:
+            result = scanned()
+        except InputError:
+            if config.decoder != "auto":
+                raise
+            # OpenCV could not read it ahead: the usual order (decord first) tries here.
+    if result is None:
+        result = scan_shots(index, path, config, models.device, hook, deadline)
 
     tick = time.perf_counter()
     sink = _EmbedSink(models.embedder, config.embed_batch)
@@ -167,6 +209,35 @@ def analyse_clip(
     result.timings["embed"] = sink.seconds
     result.timings["decode+detect+track"] = time.perf_counter() - tick - sink.seconds
     return result
+
+
+class _ScanAhead:
+    """Runs the next clip's pass 1 in a background thread while this clip's faces are
+    detected: on two cores, the shot pass of every clip but the first costs no wall
+    time. It reads with OpenCV under `--decoder auto`, never decord: a live decord
+    reader makes the torch work beside it leak (see `_open_for_faces`)."""
+
+    def __init__(self, index: int, path: Path, config: AuditConfig, device: str) -> None:
+        import threading
+
+        decoder = "opencv" if config.decoder == "auto" else config.decoder
+        self._outcome: ClipResult | BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._outcome = scan_shots(index, path, config, device, decoder=decoder)
+            except BaseException as exc:  # handed over in result()
+                self._outcome = exc
+
+        self._thread = threading.Thread(target=run, name="drift-audit-scan", daemon=True)
+        self._thread.start()
+
+    def result(self) -> ClipResult:
+        self._thread.join()
+        if isinstance(self._outcome, BaseException):
+            raise self._outcome
+        assert self._outcome is not None
+        return self._outcome
 
 
 def _read_ahead(frames: Iterator[DecodedFrame], depth: int) -> Iterator[DecodedFrame]:
@@ -215,13 +286,14 @@ def _open_for_faces(path: Path, config: AuditConfig, device: str, result: ClipRe
     720p frames through MTCNN with a reader open, flat with it closed or with an
     OpenCV reader open). Both read sequentially and give the same true indices."""
     assert result.info is not None
-    if config.decoder == "auto" and result.info.backend == "decord":
+    if config.decoder == "auto" and result.info.backend in ("decord", "opencv"):
         try:
             source = open_source(path, "opencv", device)
         except InputError:
             pass
         else:
-            result.info = replace(result.info, backend="decord+opencv")
+            if result.info.backend == "decord":
+                result.info = replace(result.info, backend="decord+opencv")
             return source
     return open_source(path, config.decoder, device)
 
@@ -435,13 +507,18 @@ def audit(
     else:
         from drift_audit.engine import analyse_safely
 
-        for index, path in todo:
+        ahead: _ScanAhead | None = None
+        for k, (index, path) in enumerate(todo):
             hook(f"clip {index}", 0, 0)
-            done(
-                analyse_safely(
-                    lambda i, p, h: analyse_clip(i, p, config, models, h), index, path, hook
-                )
-            )
+            scanned = ahead.result if ahead else None
+            ahead = _ScanAhead(*todo[k + 1], config, models.device) if k + 1 < len(todo) else None
+
+            def analyse(
+                i: int, p: Path, h: ProgressHook, scanned: Callable[[], ClipResult] | None = scanned
+            ) -> ClipResult:
+                return analyse_clip(i, p, config, models, h, scanned)
+
+            done(analyse_safely(analyse, index, path, hook))
     if cache:
         timings["cache_hits"] = float(cache.hits)
     results = [results[i] for i in sorted(results)]

@@ -98,3 +98,44 @@ def test_clip_over_its_time_budget_is_an_error_and_the_rest_goes_on(
     assert "timed out after 3 s (--clip-timeout)" in report["clips"][0]["error"]
     assert "slow.avi: timed out" in err
     assert report["clips"][1]["status"] == "ok"
+
+
+def test_the_next_clips_shot_pass_runs_beside_this_clips_faces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In one process, pass 1 of clip k + 1 runs in a background thread during clip k's
+    face pass; the report is the same as with every clip scanned in turn."""
+    import threading
+
+    from drift_audit import pipeline
+    from tests.conftest import FakeDetector, FakeEmbedder, write_clip
+
+    clips = [write_clip(tmp_path / f"c{i}.avi", n_frames=12) for i in range(3)]
+    clips.append(tmp_path / "missing.mp4")  # an error found ahead is still this clip's
+    config = AuditConfig(use_cache=False)
+    scans: list[tuple[str, str]] = []
+    real = pipeline.scan_shots
+
+    def spy(index, path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        scans.append((Path(path).name, threading.current_thread().name))
+        return real(index, path, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "scan_shots", spy)
+    models = pipeline.Models(config, FakeDetector(), FakeEmbedder(), "fake")
+    ahead = pipeline.audit(list(clips), config, models=models)
+    threads = {name: {t for n, t in scans if n == name} for name, _ in scans}
+    assert threads["c0.avi"] == {"MainThread"}
+    assert threads["c1.avi"] == threads["c2.avi"] == {"drift-audit-scan"}
+    # A clip the scan ahead could not read is tried again in turn, as usual.
+    assert threads["missing.mp4"] == {"drift-audit-scan", "MainThread"}
+    assert [c.status for c in ahead.clips] == ["ok", "ok", "ok", "error"]
+    assert "missing.mp4" in (ahead.clips[3].error or "")
+
+    one_by_one = [
+        pipeline.analyse_clip(i + 1, clip, config, models) for i, clip in enumerate(clips[:3])
+    ]
+    for a, b in zip(ahead.clips[:3], one_by_one, strict=True):
+        assert [(s.start_frame, s.end_frame) for s in a.shots] == [
+            (s.start_frame, s.end_frame) for s in b.shots
+        ]
+        assert a.info == b.info
