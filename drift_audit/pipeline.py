@@ -354,6 +354,9 @@ def _detect_and_track(
     samples = 0  # sampled frames in the current shot
     tracker: Tracker | None = None
     pending: list[tuple[DecodedFrame, bool]] = []  # (frame, gets a full detection)
+    spent = dict.fromkeys(
+        ("detect: full frames", "detect: around tracks", "crops+attributes+track"), 0.0
+    )
     last_full = {"shot": -1, "time": -np.inf}
 
     def shot_of(frame: DecodedFrame) -> int:
@@ -377,6 +380,7 @@ def _detect_and_track(
         if not pending:
             return
         full = [f for f, is_f in pending if is_f]
+        tick = time.perf_counter()
         faces = (
             models.detector.detect(
                 np.stack([f.image for f in full]),  # type: ignore[misc]
@@ -385,6 +389,7 @@ def _detect_and_track(
             if full
             else Faces.empty()
         )
+        spent["detect: full frames"] += time.perf_counter() - tick
         for f, is_f in pending:
             assert f.image is not None
             shot = shot_of(f)
@@ -392,10 +397,13 @@ def _detect_and_track(
                 end_shot()
                 tracker, samples = Tracker(result.index, shot, config.faces_per_track), 0
             samples += 1
+            tick = time.perf_counter()
             if is_f:
                 mine = faces.select(faces.frame == f.index) if len(faces) else Faces.empty()
             else:
                 mine = models.detector.refine(f.image, tracker.live_boxes(), f.index)
+                spent["detect: around tracks"] += time.perf_counter() - tick
+                tick = time.perf_counter()
             looks = np.array(
                 [
                     measure(f.image, box, lm)  # (n, 4, 4) appearance attributes
@@ -404,6 +412,7 @@ def _detect_and_track(
                 np.float32,
             ).reshape(len(mine), 4, 4)
             tracker.step(mine, crop_faces(f.image, mine), face_quality(mine), looks)
+            spent["crops+attributes+track"] += time.perf_counter() - tick
         hook(f"clip {result.index}: faces", pending[-1][0].index, result.frames_read)
         pending.clear()
         deadline.check()
@@ -421,6 +430,7 @@ def _detect_and_track(
             flush()
     flush()
     end_shot()
+    result.timings.update(spent)
 
 
 def embed_image(path: Path, models: Models) -> tuple[np.ndarray, np.ndarray]:

@@ -153,3 +153,19 @@ def test_refine_re_finds_a_moved_face_and_nothing_where_there_is_none(cascade: C
     empty = np.array([[0, rgb.shape[0] - 120, 120, rgb.shape[0]]], np.float32)
     nothing = cascade.refine(frames, empty, np.zeros(1, np.int64))
     assert not (nothing.scores >= 0.92).any()
+
+
+def test_models_load_without_the_torchvision_package() -> None:
+    """Importing torchvision pulls in torch._dynamo (1.1 s here): the detector uses its
+    compiled operators, and facenet-pytorch's weights, without importing either package."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from drift_audit.detect import MTCNNDetector; "
+        "from drift_audit.embed import DlibEmbedder; MTCNNDetector(); DlibEmbedder(); "
+        "print(sorted(m for m in ('torchvision', 'torch._dynamo', 'facenet_pytorch') "
+        "if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
