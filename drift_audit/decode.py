@@ -33,7 +33,9 @@ from drift_audit.types import VideoInfo
 class DecodedFrame:
     index: int  # the frame's true position in the stream, gaps included
     time_s: float  # presentation time
-    image: np.ndarray | None  # (H, W, 3) uint8 RGB, or None when not asked for
+    # (H, W, 3) uint8 RGB, or None when not asked for; a torch tensor on the device
+    # from a torchcodec source with `tensors` set (decode_torchcodec.py)
+    image: np.ndarray | None
     lost_before: int = 0  # frames the decoder could not deliver just before this one
 
 

@@ -26,10 +26,20 @@ CHUNK = 32  # frames decoded per call
 
 
 class TorchcodecSource(FrameSource):
+    """Args:
+    device: where torchcodec decodes ("cuda": NVDEC).
+
+    Attributes:
+        tensors: yield each wanted image as an (H, W, 3) uint8 tensor on the device
+            instead of a numpy array on the host (the face pass on a GPU: frames stay
+            there for detection).
+    """
+
     name = "torchcodec"
 
     def __init__(self, path: Path, device: str = "cpu") -> None:
         self.device = device
+        self.tensors = False
         super().__init__(path)
 
     def _open(self) -> VideoInfo:
@@ -94,8 +104,9 @@ class TorchcodecSource(FrameSource):
                             .clamp(0, 255)
                             .to(torch.uint8)
                         )
-                    host = chosen.permute(0, 2, 3, 1).contiguous().cpu().numpy()  # (k, H, W, 3)
-                    images = dict(zip(keep, host, strict=True))
+                    chosen = chosen.permute(0, 2, 3, 1).contiguous()  # (k, H, W, 3)
+                    out = chosen if self.tensors else chosen.cpu().numpy()
+                    images = dict(zip(keep, out, strict=True))
                 for i in range(len(pts)):
                     index, lost = _index_from_time(previous, float(pts[i]), fps, errors_seen)
                     previous = DecodedFrame(index, float(pts[i]), images.get(i), lost)

@@ -199,6 +199,8 @@ def analyse_clip(
     tick = time.perf_counter()
     sink = _EmbedSink(models.embedder, config.embed_batch)
     source = _open_for_faces(path, config, models.device, result)
+    if _tensor_frames(source, models.device):
+        source.tensors = True  # type: ignore[attr-defined]
     try:
         frames = _read_ahead(source.frames(_sampler(config, result.shots)), 2 * config.detect_batch)
         _detect_and_track(result, frames, config, models, hook, deadline, sink)
@@ -209,6 +211,27 @@ def analyse_clip(
     result.timings["embed"] = sink.seconds
     result.timings["decode+detect+track"] = time.perf_counter() - tick - sink.seconds
     return result
+
+
+def _tensor_frames(source: object, device: str) -> bool:
+    """Whether the face pass keeps decoded frames on the device: torchcodec on a GPU.
+    Detection then reads them there, and only frames that hold a face are copied to
+    the host (for the face crops and the attribute measures)."""
+    return device != "cpu" and hasattr(source, "tensors")
+
+
+def _host(image: object) -> np.ndarray:
+    """A frame as a numpy array on the host (a no-op for one already there)."""
+    return image if isinstance(image, np.ndarray) else image.cpu().numpy()  # type: ignore[attr-defined]
+
+
+def _stack(images: list[object]) -> object:
+    """Frames as one (b, H, W, 3) batch: numpy on the host, a tensor on the device."""
+    if all(isinstance(im, np.ndarray) for im in images):
+        return np.stack(images)  # type: ignore[arg-type]
+    import torch
+
+    return torch.stack(images)  # type: ignore[arg-type]
 
 
 class _ScanAhead:
@@ -383,7 +406,7 @@ def _detect_and_track(
         tick = time.perf_counter()
         faces = (
             models.detector.detect(
-                np.stack([f.image for f in full]),  # type: ignore[misc]
+                _stack([f.image for f in full]),  # type: ignore[arg-type]
                 np.array([f.index for f in full]),
             )
             if full
@@ -404,14 +427,15 @@ def _detect_and_track(
                 mine = models.detector.refine(f.image, tracker.live_boxes(), f.index)
                 spent["detect: around tracks"] += time.perf_counter() - tick
                 tick = time.perf_counter()
+            image = _host(f.image) if len(mine) else np.zeros((1, 1, 3), np.uint8)
             looks = np.array(
                 [
-                    measure(f.image, box, lm)  # (n, 4, 4) appearance attributes
+                    measure(image, box, lm)  # (n, 4, 4) appearance attributes
                     for box, lm in zip(mine.xyxy, mine.landmarks, strict=True)
                 ],
                 np.float32,
             ).reshape(len(mine), 4, 4)
-            tracker.step(mine, crop_faces(f.image, mine), face_quality(mine), looks)
+            tracker.step(mine, crop_faces(image, mine), face_quality(mine), looks)
             spent["crops+attributes+track"] += time.perf_counter() - tick
         hook(f"clip {result.index}: faces", pending[-1][0].index, result.frames_read)
         pending.clear()

@@ -133,3 +133,37 @@ def test_cached_rerun_gives_the_same_report(
     assert len(list((tmp_path / "cache").rglob("*.npz"))) == 3
     assert warm == cold
     assert cold["characters"] and cold["characters"][0]["clips"][0]["attributes"] is not None
+
+
+def test_frames_kept_as_tensors_give_the_same_analysis(
+    clip_sets: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The GPU face pass (torchcodec frames left on the device as tensors, detection
+    on them, a host copy only of frames with a face), run here on the CPU: the same
+    tracks and embeddings as from numpy frames."""
+    from drift_audit import pipeline
+    from drift_audit.config import AuditConfig
+    from drift_audit.decode import _torchcodec
+
+    if _torchcodec() is None:
+        pytest.skip("torchcodec is not installed or cannot load the system FFmpeg libraries")
+    clip = sorted((clip_sets / "consistent").iterdir())[1]
+    config = AuditConfig(decoder="torchcodec", device="cpu", use_cache=False)
+    models = pipeline.Models(config)
+    as_arrays = pipeline.analyse_clip(1, clip, config, models)
+    monkeypatch.setattr(pipeline, "_tensor_frames", lambda source, device: True)
+    seen: list[str] = []
+    detect = models.detector.detect
+
+    def spy(frames, indices):  # type: ignore[no-untyped-def]
+        seen.append(type(frames).__name__)
+        return detect(frames, indices)
+
+    monkeypatch.setattr(models.detector, "detect", spy)
+    as_tensors = pipeline.analyse_clip(1, clip, config, models)
+    assert seen and set(seen) == {"Tensor"}
+    assert len(as_arrays.tracks) == len(as_tensors.tracks) >= 1
+    for a, b in zip(as_arrays.tracks, as_tensors.tracks, strict=True):
+        assert np.array_equal(a.faces.frame, b.faces.frame)
+        assert np.allclose(a.faces.xyxy, b.faces.xyxy, atol=1e-3)
+        assert np.allclose(a.embeddings, b.embeddings, atol=1e-5)
