@@ -8,6 +8,7 @@ compared with CIEDE2000 (`compare`). Pure numpy/OpenCV, no models.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -378,3 +379,24 @@ def compare(anchor: np.ndarray, other: np.ndarray) -> list[AttributeChange]:
             fragment = f"{label} {names[0]} → {names[1]} (ΔE {delta:.0f})"
             changes.append(AttributeChange(ATTRIBUTES[i], *names, delta, fragment))
     return changes
+
+
+def measure_near(frame: Any, box: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """`measure` for a frame on the host or an (H, W, 3) tensor on a device (a GPU
+    frame): only the pixels around the face's regions (their bounding box and a
+    4-pixel margin, clipped to the frame) are copied to the host, where `measure`
+    gives them the same values as the whole frame would."""
+    if isinstance(frame, np.ndarray):
+        return measure(frame, box, landmarks)
+    height, width = frame.shape[:2]
+    corners = []
+    for origin, ax, ay in regions(box, landmarks).values():
+        corners += [origin, origin + ax, origin + ay, origin + ax + ay]
+    pts = np.array(corners)
+    x0, y0 = np.clip(np.floor(pts.min(axis=0)).astype(int) - 4, 0, (width, height))
+    x1, y1 = np.clip(np.ceil(pts.max(axis=0)).astype(int) + 5, 0, (width, height))
+    if x1 <= x0 or y1 <= y0:
+        return measure(np.zeros((1, 1, 3), np.uint8), box, landmarks)
+    patch = frame[y0:y1, x0:x1].cpu().numpy()
+    offset = np.array([x0, y0], np.float64)
+    return measure(patch, np.asarray(box) - np.tile(offset, 2), np.asarray(landmarks) - offset)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from drift_audit.attributes import measure
+from drift_audit.attributes import measure_near
 from drift_audit.config import AuditConfig
 from drift_audit.decode import DecodedFrame, open_source
 from drift_audit.detect import Detector, crop_faces, face_quality
@@ -215,14 +215,9 @@ def analyse_clip(
 
 def _tensor_frames(source: object, device: str) -> bool:
     """Whether the face pass keeps decoded frames on the device: torchcodec on a GPU.
-    Detection then reads them there, and only frames that hold a face are copied to
-    the host (for the face crops and the attribute measures)."""
+    Detection, tracking and face crops then work there; only the crops and the pixels
+    around each face's attribute regions are copied to the host."""
     return device != "cpu" and hasattr(source, "tensors")
-
-
-def _host(image: object) -> np.ndarray:
-    """A frame as a numpy array on the host (a no-op for one already there)."""
-    return image if isinstance(image, np.ndarray) else image.cpu().numpy()  # type: ignore[attr-defined]
 
 
 def _stack(images: list[object]) -> object:
@@ -427,15 +422,14 @@ def _detect_and_track(
                 mine = models.detector.refine(f.image, tracker.live_boxes(), f.index)
                 spent["detect: around tracks"] += time.perf_counter() - tick
                 tick = time.perf_counter()
-            image = _host(f.image) if len(mine) else np.zeros((1, 1, 3), np.uint8)
             looks = np.array(
                 [
-                    measure(image, box, lm)  # (n, 4, 4) appearance attributes
+                    measure_near(f.image, box, lm)  # (n, 4, 4) appearance attributes
                     for box, lm in zip(mine.xyxy, mine.landmarks, strict=True)
                 ],
                 np.float32,
             ).reshape(len(mine), 4, 4)
-            tracker.step(mine, crop_faces(image, mine), face_quality(mine), looks)
+            tracker.step(mine, crop_faces(f.image, mine), face_quality(mine), looks)
             spent["crops+attributes+track"] += time.perf_counter() - tick
         hook(f"clip {result.index}: faces", pending[-1][0].index, result.frames_read)
         pending.clear()

@@ -138,9 +138,10 @@ def test_cached_rerun_gives_the_same_report(
 def test_frames_kept_as_tensors_give_the_same_analysis(
     clip_sets: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The GPU face pass (torchcodec frames left on the device as tensors, detection
-    on them, a host copy only of frames with a face), run here on the CPU: the same
-    tracks and embeddings as from numpy frames."""
+    """The GPU face pass (torchcodec frames left on the device as tensors: detection,
+    tracking and crops there; only crops and the pixels around each face's attribute
+    regions reach the host), run here on the CPU: the same tracks and embeddings as
+    from numpy frames."""
     from drift_audit import pipeline
     from drift_audit.config import AuditConfig
     from drift_audit.decode import _torchcodec
@@ -166,4 +167,5 @@ def test_frames_kept_as_tensors_give_the_same_analysis(
     for a, b in zip(as_arrays.tracks, as_tensors.tracks, strict=True):
         assert np.array_equal(a.faces.frame, b.faces.frame)
         assert np.allclose(a.faces.xyxy, b.faces.xyxy, atol=1e-3)
-        assert np.allclose(a.embeddings, b.embeddings, atol=1e-5)
+        # Crops cut on the device agree with cv2's within rounding (one level).
+        assert np.linalg.norm(a.embeddings - b.embeddings, axis=1).max() < 0.005
