@@ -19,7 +19,7 @@ import numpy as np
 
 from drift_audit.attributes import measure_near
 from drift_audit.config import AuditConfig
-from drift_audit.decode import DecodedFrame, open_source
+from drift_audit.decode import DecodedFrame, backend_order, open_source
 from drift_audit.detect import Detector, crop_faces, face_quality
 from drift_audit.drift import (
     WEAK_EVIDENCE,
@@ -231,14 +231,17 @@ def _stack(images: list[object]) -> object:
 
 class _ScanAhead:
     """Runs the next clip's pass 1 in a background thread while this clip's faces are
-    detected: on two cores, the shot pass of every clip but the first costs no wall
-    time. It reads with OpenCV under `--decoder auto`, never decord: a live decord
-    reader makes the torch work beside it leak (see `_open_for_faces`)."""
+    detected (on a GPU: a second NVDEC session beside the face pass's). Under
+    `--decoder auto` it never reads with decord: a live decord reader makes the torch
+    work beside it leak (see `_open_for_faces`); a clip only decord can open is
+    scanned again in turn."""
 
     def __init__(self, index: int, path: Path, config: AuditConfig, device: str) -> None:
         import threading
 
-        decoder = "opencv" if config.decoder == "auto" else config.decoder
+        decoder = config.decoder
+        if decoder == "auto":  # torchcodec on a GPU, else OpenCV: never decord here
+            decoder = next(b for b in backend_order(decoder, device) if b != "decord")
         self._outcome: ClipResult | BaseException | None = None
 
         def run() -> None:
