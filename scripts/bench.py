@@ -15,7 +15,12 @@ speed-up of (a) over (b), and checks that (a) and (b) find the same characters. 
 goal's figures (720p H.264) come from (a) run again on the 720p clips alone, against
 (b)'s time on those clips (its per-clip times plus its model loading).
 
-Usage: python scripts/bench.py [--out DIR] [--json PATH] [--skip-naive]
+With --device cuda it measures only the GPU figures instead, on the 1080p clips:
+drift-audit with torchcodec (NVDEC) and the models on the GPU against a pure-decode
+loop of the same decoder (the decode ceiling), faces embedded per second, GPU memory
+peak. --device cpu runs that code on the CPU (torchcodec's FFmpeg decoding).
+
+Usage: python scripts/bench.py [--out DIR] [--json PATH] [--skip-naive] [--device D]
 """
 
 from __future__ import annotations
@@ -269,15 +274,107 @@ def same_characters(
     )
 
 
+def run_decode_ceiling(clips: list[str], device: str) -> dict[str, Any]:
+    """The decode ceiling: every frame of the clips through torchcodec on `device` and
+    nothing else (frames stay where they were decoded)."""
+    from torchcodec.decoders import VideoDecoder
+
+    start, frames = time.perf_counter(), 0
+    for clip in clips:
+        decoder = VideoDecoder(clip, device=device, seek_mode="exact")
+        n = int(decoder.metadata.num_frames or 0)
+        for first in range(0, n, 32):
+            try:
+                frames += len(decoder.get_frames_in_range(first, min(n, first + 32)).pts_seconds)
+            except RuntimeError:  # the header can promise a frame more than there is
+                break
+    return {"wall_s": time.perf_counter() - start, "frames": frames}
+
+
+def run_on_device(clips: list[str], device: str) -> dict[str, Any]:
+    """drift-audit with torchcodec decoding on `device` and the models there too."""
+    import torch
+
+    from drift_audit.config import AuditConfig
+    from drift_audit.pipeline import Models, audit
+
+    start = time.perf_counter()
+    config = AuditConfig(use_cache=False, device=device, decoder="torchcodec")
+    models = Models(config)
+    models.detector, models.embedder  # noqa: B018
+    report = audit([Path(c) for c in clips], config, models=models)
+    wall = time.perf_counter() - start
+    faces = sum(len(t.embeddings) for c in report.clips for t in c.tracks)
+    frames = sum(c.frames_read for c in report.clips)
+    peak = torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else 0.0
+    errors = [c.error for c in report.clips if c.status != "ok"]
+    return {
+        "wall_s": wall,
+        "stages": report.timings,
+        "faces_embedded": faces,
+        "frames": frames,
+        "gpu_peak_mb": peak,
+        "errors": errors,
+    }
+
+
+def device_section(args: argparse.Namespace, clips: list[Path]) -> None:
+    """The GPU figures of issue 5, on the 1080p clips: realtime factor, faces embedded
+    per second, decode fps against the pure-decode ceiling, GPU memory peak."""
+    full_hd = [str(c) for c in clips if "_1080p" in c.name]
+    seconds = video_seconds([Path(c) for c in full_hd])
+    ceiling = in_subprocess_call("run_decode_ceiling", full_hd, args.device)
+    ours = in_subprocess_call("run_on_device", full_hd, args.device)
+    if ours["errors"]:
+        sys.exit(f"bench: clips failed on {args.device}: {ours['errors']}")
+    embed_s = ours["stages"].get("embed", 0.0) or float("nan")
+    decode_fps = ceiling["frames"] / ceiling["wall_s"]
+    our_fps = ours["frames"] / ours["wall_s"]
+    print(f"1080p H.264, {len(full_hd)} clips, {seconds:.1f} s of video, on {args.device}:")
+    print(
+        f"  drift-audit  wall {ours['wall_s']:.1f} s, realtime x{seconds / ours['wall_s']:.1f}"
+        f" (goal x100); {ours['faces_embedded']} faces embedded, "
+        f"{ours['faces_embedded'] / embed_s:.0f} faces/s in the embed stage; "
+        f"GPU memory peak {ours['gpu_peak_mb']:.0f} MB"
+    )
+    print(
+        f"  decode: drift-audit {our_fps:.0f} frames/s against the pure-decode ceiling "
+        f"{decode_fps:.0f} frames/s ({100 * our_fps / decode_fps:.0f}%, goal 50%)"
+    )
+    if args.json:
+        args.json.write_text(json.dumps({"ceiling": ceiling, "drift_audit": ours}, indent=2))
+
+
+def in_subprocess_call(function: str, clips: list[str], device: str) -> dict[str, Any]:
+    """run_<x>(clips, device) in a fresh interpreter, so each gets its own GPU memory."""
+    code = (
+        f"import json, sys; sys.path.insert(0, {str(REPO_ROOT)!r}); from scripts import bench; "
+        f"print('RESULT' + json.dumps(bench.{function}({clips!r}, {device!r})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    for line in out.stdout.splitlines():
+        if line.startswith("RESULT"):
+            return json.loads(line[6:])  # type: ignore[no-any-return]
+    raise RuntimeError(f"{function} failed:\n{out.stderr[-3000:]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="drift-audit benchmark")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / ".bench")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument(
+        "--device",
+        help="only the GPU figures (cuda), with torchcodec and the models on this device; "
+        "cpu runs the same code on the CPU",
+    )
     args = parser.parse_args()
     if not MEDIA.is_dir():
         sys.exit(f"bench: {MEDIA} not found (the benchmark set is built from it)")
     clips = build_set(args.out)
+    if args.device:
+        device_section(args, clips)
+        return
     seconds = video_seconds(clips)
     names = [str(c) for c in clips]
     print(
