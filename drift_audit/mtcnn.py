@@ -4,13 +4,16 @@ facenet-pytorch's `detect_face` crops every candidate box in a Python loop and
 resizes each crop on its own ("area" interpolation, one call per box). On the CPU
 that loop and the image pyramid were 35% of detection time, and on a GPU the loop
 is a host round-trip per box. Here the same networks and weights (facenet-pytorch's
-PNet, RNet and ONet) run on:
-  - a pyramid built level from level with antialiased bilinear resizing;
-  - all candidate crops of a stage cut and resized in one `roi_align` call;
-  - torchvision's batched NMS on the device.
+P-, R- and O-net, restated in `_networks`) run on:
+  - a pyramid built level from level with antialiased bilinear resizing, in uint8
+    and channels-last layout on the CPU;
+  - R-net's candidate crops cut from mip levels in one `roi_align` call, O-net's
+    (few, and they place the landmarks) as exact area crops;
+  - torchvision's compiled NMS, on the device.
+`refine` runs stages 2 and 3 alone around boxes tracked a moment ago.
 The frames come in as a uint8 tensor on the device and only the final boxes, scores
 and landmarks leave it. Equivalence with facenet-pytorch's own `MTCNN.detect` on
-real photos and frames is a test (`tests/test_mtcnn.py`).
+real photos is a test (`tests/test_mtcnn.py`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """Wires the stages together; the only module that knows their order.
 
 Per clip: decode pass 1 (every frame, thumbnails) -> shots; decode pass 2 (sampled
-frames) -> detect in batches -> track per shot, keeping the best crops -> embed.
+frames) -> full-frame detection in batches when a shot starts and every redetect_s,
+detection around the live tracks between -> track per shot, keeping the best crops
+-> embed. In one process, pass 1 of the next clip runs in a thread beside pass 2.
 Then, over all clips: cluster tracks into characters -> drift -> findings.
 """
 
