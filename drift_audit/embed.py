@@ -128,6 +128,13 @@ class Embedder(ABC):
     def _embed_batch(self, crops: FaceCrops) -> np.ndarray: ...
 
 
+def crop_face_box() -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of the face in a crop (`crop_faces`): centred,
+    CROP_SIZE / CROP_SCALE wide; where dlib's shape predictor looks for it."""
+    half, c = CROP_SIZE / CROP_SCALE / 2, CROP_SIZE / 2
+    return int(c - half), int(c - half), int(c + half), int(c + half)
+
+
 class DlibEmbedder(Embedder):
     """dlib's ResNet face descriptor (128-d, CC0 weights): fully offline.
 
@@ -171,23 +178,17 @@ class DlibEmbedder(Embedder):
         self._dlib = dlib
         self._torch = torch
         self._predictor = dlib.shape_predictor(str(predictor_path))
+        half = device.startswith("cuda") if half is None else half
+        self._dtype = torch.float16 if half else torch.float32
         try:
-            self._net = load_dlib_resnet(resnet_path).to(device)
+            self._net = load_dlib_resnet(resnet_path).to(device, self._dtype)
         except (DlibFormatError, OSError) as exc:
             raise ModelError(f"{resnet_path}: cannot read dlib's face network ({exc})") from exc
-        self._dtype = (
-            torch.float16
-            if (device.startswith("cuda") if half is None else half)
-            else torch.float32
-        )
-        self._net = self._net.to(self._dtype)
         self.device = device
         self.weights_path = str(resnet_path)
         self.weights_sha256 = sha256_of(resnet_path)
         self.batch_size = batch_size
-        half = CROP_SIZE / CROP_SCALE / 2
-        c = CROP_SIZE / 2
-        self._rect = dlib.rectangle(int(c - half), int(c - half), int(c + half), int(c + half))
+        self._rect = dlib.rectangle(*crop_face_box())
 
     def chips(self, crops: FaceCrops) -> np.ndarray:
         """(n, 150, 150, 3) uint8: dlib's aligned chips, as compute_face_descriptor cuts them."""

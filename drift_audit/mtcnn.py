@@ -91,13 +91,7 @@ class Cascade:
         """
         torch = self.torch
         with torch.inference_mode():
-            # (b, 3, H, W) as a channels-last view: no copy, and the layout in which
-            # torch's CPU kernels resize uint8 (10x faster than float, measured) and
-            # run MTCNN's max-pooling (2-4x faster than NCHW).
-            images = frames.permute(0, 3, 1, 2)
-            if self.float_pyramid:
-                images = images.float()
-            mips = _Mips(images)
+            images, mips = self._images(frames)
             candidates = self._propose(images, first_scale)
             boxes, inds = candidates[:, :5], candidates[:, 9].long()
             if len(boxes):
@@ -118,10 +112,7 @@ class Cascade:
         """
         torch = self.torch
         with torch.inference_mode():
-            images = frames.permute(0, 3, 1, 2)
-            if self.float_pyramid:
-                images = images.float()
-            mips = _Mips(images)
+            _, mips = self._images(frames)
             boxes = torch.as_tensor(boxes, dtype=torch.float32, device=self.device)
             inds = torch.as_tensor(image, dtype=torch.long, device=self.device)
             centre, half = (boxes[:, :2] + boxes[:, 2:]) / 2, (boxes[:, 2:] - boxes[:, :2]) / 2
@@ -130,6 +121,18 @@ class Cascade:
             rows = torch.cat([rows, torch.ones(len(rows), 1, device=self.device)], 1)
             # A few boxes: both stages take exact crops, and no mip level is built.
             return self._stages(mips, _rerec(rows), torch.cat([inds, inds]), exact=True)
+
+    def _images(self, frames: Any) -> tuple[Any, _Mips]:
+        """(b, H, W, 3) uint8 frames as (b, 3, H, W) images, and their mip levels.
+
+        A channels-last view: no copy, and the layout in which torch's CPU kernels
+        resize uint8 (10x faster than float, measured) and run MTCNN's max-pooling
+        (2-4x faster than NCHW).
+        """
+        images = frames.permute(0, 3, 1, 2)
+        if self.float_pyramid:
+            images = images.float()
+        return images, _Mips(images)
 
     def _stages(self, mips: _Mips, boxes: Any, inds: Any, exact: bool = False) -> Detections:
         """Stages 2 and 3 on square candidate rows (x1 y1 x2 y2 score)."""
@@ -141,9 +144,9 @@ class Cascade:
             boxes, inds, landmarks = self._refine(self.onet, mips, boxes, inds, 48, 2, True)
         return Detections(
             inds.cpu().numpy().astype(np.int64),
-            boxes[:, :4].float().cpu().numpy().astype(np.float32),
-            boxes[:, 4].float().cpu().numpy().astype(np.float32),
-            landmarks.float().cpu().numpy().astype(np.float32).reshape(-1, 5, 2),
+            boxes[:, :4].cpu().numpy(),
+            boxes[:, 4].cpu().numpy(),
+            landmarks.cpu().numpy().reshape(-1, 5, 2),
         )
 
     def _propose(self, images: Any, first_scale: float) -> Any:
@@ -159,12 +162,12 @@ class Cascade:
             reg, probs = self.pnet(((level.float() - 127.5) * 0.0078125).to(self.dtype))
             rows = _cells(reg.float(), probs[:, 1].float(), scale, self.thresholds[0])
             if len(rows):
-                keep = batched_nms(rows[:, :4].float(), rows[:, 4].float(), rows[:, 9].long(), 0.5)
+                keep = batched_nms(rows[:, :4], rows[:, 4], rows[:, 9].long(), 0.5)
                 found.append(rows[keep])
         if not found:
             return torch.zeros(0, 10, device=self.device)
         rows = torch.cat(found)
-        keep = batched_nms(rows[:, :4].float(), rows[:, 4].float(), rows[:, 9].long(), 0.7)
+        keep = batched_nms(rows[:, :4], rows[:, 4], rows[:, 9].long(), 0.7)
         return rows[keep]
 
     def _refine(
@@ -175,7 +178,7 @@ class Cascade:
         inds: Any,
         side: int,
         stage: int,
-        exact: bool = True,
+        exact: bool,
     ) -> tuple[Any, Any, Any]:
         """Stages 2 and 3: crop every box at `side` px, score, regress, suppress."""
         torch = self.torch
@@ -194,8 +197,8 @@ class Cascade:
         # landmarks, which the attribute regions hang on: exact area crops, as
         # facenet-pytorch cuts them (mip crops moved a chin region enough to change
         # a beard measure by 7 of its 20-unit threshold).
-        cut = mips.crop if stage == 1 and not exact else mips.exact
-        crops = ((cut(rois.float(), side) - 127.5) * 0.0078125).to(self.dtype)
+        cut = mips.exact if exact else mips.crop
+        crops = ((cut(rois, side) - 127.5) * 0.0078125).to(self.dtype)
         outs = [net(crops[i : i + STAGE_BATCH]) for i in range(0, len(crops), STAGE_BATCH)]
         out = [torch.cat(parts).float() for parts in zip(*outs, strict=True)]
         reg, score = out[0], out[-1][:, 1]
@@ -203,7 +206,7 @@ class Cascade:
         boxes = torch.cat([boxes[passed, :4], score[passed, None]], 1)
         inds, reg = inds[passed], reg[passed]
         if stage == 1:
-            keep = batched_nms(boxes[:, :4].float(), boxes[:, 4].float(), inds, 0.7)
+            keep = batched_nms(boxes[:, :4], boxes[:, 4], inds, 0.7)
             return _rerec(_regress(boxes[keep], reg[keep])), inds[keep], None
         points = out[1][passed]  # (m, 10): 5 x then 5 y, relative to the box
         w = (boxes[:, 2] - boxes[:, 0] + 1)[:, None]
@@ -212,7 +215,7 @@ class Cascade:
         ys = h * points[:, 5:] + boxes[:, 1:2] - 1
         landmarks = torch.stack([xs, ys], 2)
         boxes = _regress(boxes, reg)
-        keep = _nms_min(boxes[:, :4].float(), boxes[:, 4].float(), inds, 0.7)
+        keep = _nms_min(boxes[:, :4], boxes[:, 4], inds, 0.7)
         return boxes[keep], inds[keep], landmarks[keep]
 
 
@@ -336,7 +339,7 @@ def _nms_min(boxes: Any, scores: Any, inds: Any, threshold: float) -> Any:
     overlap = wh[..., 0] * wh[..., 1] / torch.minimum(area[:, None], area[None, :])
     overlap = (overlap > threshold) & (inds[:, None] == inds[None, :])
     order = torch.argsort(scores, descending=True, stable=True).tolist()
-    suppressed = torch.zeros(len(boxes), dtype=torch.bool).numpy()
+    suppressed = np.zeros(len(boxes), bool)
     clash = overlap.cpu().numpy()
     keep = []
     for i in order:

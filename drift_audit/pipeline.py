@@ -194,7 +194,8 @@ def analyse_clip(
         except InputError:
             if config.decoder != "auto":
                 raise
-            # OpenCV could not read it ahead: the usual order (decord first) tries here.
+            # The scan ahead could not read it (never with decord): the usual order
+            # (OpenCV, then decord) tries here, with no torch work running beside it.
     if result is None:
         result = scan_shots(index, path, config, models.device, hook, deadline)
 

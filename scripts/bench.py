@@ -157,8 +157,8 @@ def run_naive(clips: list[str]) -> dict[str, Any]:
 
     from drift_audit.cluster import cluster
     from drift_audit.detect import crop_faces
-    from drift_audit.embed import DlibEmbedder, dlib_model_files
-    from drift_audit.types import CROP_SCALE, CROP_SIZE, Faces
+    from drift_audit.embed import DlibEmbedder, crop_face_box, dlib_model_files
+    from drift_audit.types import Faces
 
     start = time.perf_counter()
     stages = {"load models": 0.0, "decode": 0.0, "detect": 0.0, "embed": 0.0, "cluster": 0.0}
@@ -167,8 +167,7 @@ def run_naive(clips: list[str]) -> dict[str, Any]:
     predictor_path, resnet_path = dlib_model_files()
     predictor = dlib.shape_predictor(str(predictor_path))
     resnet = dlib.face_recognition_model_v1(str(resnet_path))
-    half, c = CROP_SIZE / CROP_SCALE / 2, CROP_SIZE / 2  # the crop's face box, as DlibEmbedder
-    rect = dlib.rectangle(int(c - half), int(c - half), int(c + half), int(c + half))
+    rect = dlib.rectangle(*crop_face_box())  # the crop's face box, as DlibEmbedder
     metric = DlibEmbedder.similarity
     stages["load models"] = time.perf_counter() - tick
     vectors, owners = [], []  # owners: (clip, frame) of each face
