@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Golden JSON reports: save the reports of fixed cases, or check that the code still
+writes them byte for byte.
+
+A refactor must not change what drift-audit reports. Before moving code, save the
+reports (`--save`); after, `--check` runs the same cases fresh (a temporary cache
+folder, never the user's) and compares the bytes.
+
+Cases: the synthetic fixtures (`make fixtures`), one run per group the tests use and
+one over every readable fixture, and, when ../shared/media is there, the clips
+`scripts/media_clips.py` builds from its photos plus the real Hamilton clip.
+
+Usage:
+    python scripts/golden.py --save DIR     # write DIR/<case>.json
+    python scripts/golden.py --check DIR    # exit 1 and name the cases that differ
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+MEDIA = REPO_ROOT.parent / "shared" / "media"
+FIXTURES = REPO_ROOT / "fixtures" / "generated"
+
+
+def cases(media_dir: Path) -> dict[str, list[str]]:
+    """case name -> drift-audit arguments (paths relative to the repository root)."""
+    fx = "fixtures/generated/"
+    out = {
+        "fixtures_shots": [
+            fx + n for n in ("shots_cuts.mp4", "shots_flash.mp4", "shots_dissolve.mp4")
+        ]
+        + [fx + "no_faces.mp4"],
+        "fixtures_all": [fx],
+    }
+    for name in sorted(p.name for p in FIXTURES.iterdir() if p.suffix != ".json"):
+        out["fixture_" + name.replace(".", "_")] = [fx + name]
+    if MEDIA.is_dir():
+        rel = os.path.relpath(media_dir, REPO_ROOT)
+        for name in ("consistent", "swap"):
+            out[f"media_{name}"] = [f"{rel}/{name}/"]
+        out["media_swap_cast"] = [
+            f"{rel}/swap/",
+            "--cast",
+            f"obama={os.path.relpath(MEDIA, REPO_ROOT)}/faces/obama/obama1.jpg",
+        ]
+        hamilton = os.path.relpath(MEDIA / "clips" / "hamilton_short.mp4", REPO_ROOT)
+        out["media_hamilton"] = [hamilton]
+        out["media_hamilton_cast"] = [
+            hamilton,
+            "--cast",
+            f"miranda={os.path.relpath(MEDIA, REPO_ROOT)}/faces/lin_manuel_miranda/lmm1.png",
+        ]
+    return out
+
+
+def run_case(args: list[str], out: Path, cache: Path) -> int:
+    from drift_audit.cli import main
+
+    code = 0
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        try:
+            main([*args, "--json", str(out), "-q", "--cache-dir", str(cache)])
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+    return code
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--save", type=Path)
+    mode.add_argument("--check", type=Path)
+    args = parser.parse_args()
+    os.chdir(REPO_ROOT)
+    with tempfile.TemporaryDirectory(prefix="drift-audit-golden-") as tmp:
+        media_dir = Path(tmp) / "media"
+        if MEDIA.is_dir():
+            from scripts.media_clips import build_set
+
+            for name in ("consistent", "swap"):
+                build_set(name, media_dir)
+        differ = []
+        for name, case in cases(media_dir).items():
+            target = (args.save or Path(tmp)) / f"{name}.json"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            code = run_case(case, target, Path(tmp) / f"cache-{name}")
+            text = target.read_text() if target.exists() else ""
+            text = text.replace(os.path.relpath(media_dir, REPO_ROOT), "MEDIA")
+            if args.save:
+                target.write_text(text)
+                (args.save / f"{name}.code").write_text(f"{code}\n")
+                print(f"saved {name} (exit {code})")
+            else:
+                want = (args.check / f"{name}.json").read_text()
+                want_code = int((args.check / f"{name}.code").read_text())
+                same = want == text and want_code == code
+                print(f"{'same   ' if same else 'DIFFERS'} {name} (exit {code})")
+                if not same:
+                    differ.append(name)
+    if differ:
+        print(f"{len(differ)} case(s) differ: {', '.join(differ)}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
