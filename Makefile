@@ -22,6 +22,8 @@ test-fast: install fixtures
 
 lint: install
 	$(BIN)/ruff check drift_audit tests scripts
+	$(BIN)/ruff format --check drift_audit tests scripts
+	$(BIN)/mypy
 
 clean:
 	rm -rf fixtures/generated .pytest_cache

@@ -186,6 +186,7 @@ def audit_command(
     """Audit character drift across CLIPS given in story order."""
     from drift_audit.config import AuditConfig
     from drift_audit.errors import ConfigError
+    from drift_audit.files import check_writable, write_atomic
     from drift_audit.inputs import expand
     from drift_audit.report import json as json_report
 
@@ -214,10 +215,10 @@ def audit_command(
             raise ConfigError(f"--weights {weights}: no such file")
         json_path = Path(json_out) if json_out not in (None, "-") else None
         if json_path is not None:
-            json_report.check_writable(json_path)
+            check_writable(json_path)
         for option, out_path in (("--html", html_out), ("--contact-sheet", sheet_out)):
             if out_path is not None:
-                json_report.check_writable(out_path, option)
+                check_writable(out_path, option)
     except (ConfigError, OutputError) as exc:
         raise _die(str(exc)) from None
 
@@ -232,18 +233,18 @@ def audit_command(
     try:
         text = json_report.dumps(report)
         if json_path is not None:
-            json_report.write_atomic(json_path, text)
+            write_atomic(json_path, text)
         elif json_out == "-":
             sys.stdout.write(text)
             sys.stdout.flush()
         if html_out is not None:
             from drift_audit.report.html import render_html
 
-            json_report.write_atomic(html_out, render_html(report))
+            write_atomic(html_out, render_html(report))
         if sheet_out is not None:
             from drift_audit.report.contact_sheet import render_contact_sheet
 
-            json_report.write_atomic(sheet_out, render_contact_sheet(report))
+            write_atomic(sheet_out, render_contact_sheet(report))
     except OutputError as exc:
         raise _die(str(exc)) from None
     if not quiet or json_out != "-":
@@ -295,14 +296,14 @@ def models_list(ctx: typer.Context) -> None:
     """List embedders, where their weights are, and their sha256."""
     if ctx.invoked_subcommand is not None:
         return
-    from drift_audit.embed import (
+    from drift_audit.errors import ModelError
+    from drift_audit.files import sha256_of
+    from drift_audit.identity.embedders.dlib import dlib_model_files
+    from drift_audit.identity.embedders.weights import (
         FACENET_FILE,
-        dlib_model_files,
         find_facenet_weights,
         models_dir,
-        sha256_of,
     )
-    from drift_audit.errors import ModelError
 
     out = Console(highlight=False)
     try:
@@ -326,8 +327,9 @@ def models_import(
     path: Annotated[Path, typer.Argument(help="A vggface2 InceptionResnetV1 weights file.")],
 ) -> None:
     """Check that PATH loads as facenet vggface2 weights and install it for later runs."""
-    from drift_audit.embed import import_facenet_weights, sha256_of
     from drift_audit.errors import ModelError
+    from drift_audit.files import sha256_of
+    from drift_audit.identity.embedders.weights import import_facenet_weights
 
     try:
         target = import_facenet_weights(path)

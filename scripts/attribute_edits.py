@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Deliberately edited versions of real photos, for testing `drift_audit.attributes`.
+"""Deliberately edited versions of real photos, for testing `drift_audit.faces.attributes`.
 
 Each edit changes one appearance attribute, the way a generator drifting between
 clips might: dark hair turned blond or red, the garment below the chin recoloured,
@@ -25,7 +25,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from drift_audit.attributes import delta_e2000, rgb_to_lab  # noqa: E402
+from drift_audit.faces.colour import delta_e2000, rgb_to_lab  # noqa: E402
 
 MEDIA = REPO_ROOT.parent / "shared" / "media"
 
@@ -232,7 +232,7 @@ def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print(__doc__, file=sys.stderr)
         return 2
-    from drift_audit.detect import MTCNNDetector
+    from drift_audit.faces.detect import MTCNNDetector
 
     out = Path(argv[0])
     out.mkdir(parents=True, exist_ok=True)

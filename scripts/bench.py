@@ -118,8 +118,9 @@ def run_drift_audit(clips: list[str], cache_dir: str | None) -> dict[str, Any]:
     """(a): the library at default settings, models loaded outside the timed part
     only for the per-stage split; wall time includes model loading."""
     from drift_audit.config import AuditConfig
-    from drift_audit.pipeline import Models, audit
+    from drift_audit.pipeline import audit
     from drift_audit.report.json import dumps
+    from drift_audit.run.models import Models
 
     start = time.perf_counter()
     config = AuditConfig(
@@ -155,9 +156,9 @@ def run_naive(clips: list[str]) -> dict[str, Any]:
     import dlib
     from facenet_pytorch import MTCNN
 
-    from drift_audit.cluster import cluster
-    from drift_audit.detect import crop_faces
-    from drift_audit.embed import DlibEmbedder, crop_face_box, dlib_model_files
+    from drift_audit.faces.crop import crop_face_box, crop_faces
+    from drift_audit.identity.cluster import cluster
+    from drift_audit.identity.embedders.dlib import DlibEmbedder, dlib_model_files
     from drift_audit.types import Faces
 
     start = time.perf_counter()
@@ -259,7 +260,7 @@ def in_subprocess(kind: str, clips: list[str], cache_dir: str | None = None) -> 
 def same_characters(
     a: list[list[float]], b: list[list[float]], threshold: float
 ) -> tuple[bool, str]:
-    from drift_audit.embed import DlibEmbedder
+    from drift_audit.identity.embedders.dlib import DlibEmbedder
 
     if not a or not b:
         return len(a) == len(b), f"{len(a)} vs {len(b)} characters"
@@ -295,7 +296,8 @@ def run_on_device(clips: list[str], device: str) -> dict[str, Any]:
     import torch
 
     from drift_audit.config import AuditConfig
-    from drift_audit.pipeline import Models, audit
+    from drift_audit.pipeline import audit
+    from drift_audit.run.models import Models
 
     start = time.perf_counter()
     config = AuditConfig(use_cache=False, device=device, decoder="torchcodec")

@@ -22,7 +22,9 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from drift_audit.config import AuditConfig  # noqa: E402
 from drift_audit.errors import DriftAuditError  # noqa: E402
-from drift_audit.pipeline import Models, analyse_clip, embed_image  # noqa: E402
+from drift_audit.run.cast import embed_image  # noqa: E402
+from drift_audit.run.clip import analyse_clip  # noqa: E402
+from drift_audit.run.models import Models  # noqa: E402
 
 MEDIA = REPO_ROOT.parent / "shared" / "media"
 

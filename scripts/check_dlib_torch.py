@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Check drift_audit.dlib_torch against dlib itself, on real photos, and time both.
+"""Check drift_audit.identity.embedders.dlib_net against dlib itself, on real photos, and time both.
 
 For each photo in ../shared/media/faces/*/* the largest face found by dlib's frontal
 face detector is landmarked with the 5-point shape predictor; its descriptor is then
@@ -36,8 +36,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from drift_audit.dlib_torch import chips_to_tensor, load_dlib_resnet  # noqa: E402
-from drift_audit.embed import dlib_model_files  # noqa: E402
+from drift_audit.identity.embedders.dlib import dlib_model_files  # noqa: E402
+from drift_audit.identity.embedders.dlib_net import chips_to_tensor, load_dlib_resnet  # noqa: E402
 
 FACES = REPO_ROOT.parent / "shared" / "media" / "faces"
 BATCH = 32

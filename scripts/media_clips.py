@@ -120,7 +120,7 @@ def build_set(
 
 def _landmarks(rgb: np.ndarray) -> np.ndarray:
     """(5, 2) MTCNN landmarks of the largest face in an image."""
-    from drift_audit.detect import MTCNNDetector
+    from drift_audit.faces.detect import MTCNNDetector
 
     faces = MTCNNDetector(min_face_px=20).detect(rgb[None], np.zeros(1, np.int64))
     if len(faces) == 0:

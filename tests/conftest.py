@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import pytest
 
-from drift_audit.embed import Embedder
+from drift_audit.identity.embedders.base import Embedder
 from drift_audit.types import CROP_SIZE, FaceCrops, Faces
 
 RED = (200, 40, 40)

@@ -15,7 +15,7 @@ import cv2
 import numpy as np
 import pytest
 
-from drift_audit.attributes import (
+from drift_audit.faces.attributes import (
     ATTRIBUTES,
     CLOTHING,
     FACIAL_HAIR,
@@ -25,14 +25,12 @@ from drift_audit.attributes import (
     THRESHOLDS,
     AttributeChange,
     aggregate,
-    colour_name,
     compare,
-    delta_e2000,
     facial_hair_score,
     measure,
     regions,
-    rgb_to_lab,
 )
+from drift_audit.faces.colour import colour_name, delta_e2000, rgb_to_lab
 
 MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
 
@@ -447,7 +445,7 @@ def detect() -> Iterator[Detect]:
     pytest.importorskip("facenet_pytorch", reason="facenet-pytorch (MTCNN) is not installed")
     import torch
 
-    from drift_audit.detect import MTCNNDetector
+    from drift_audit.faces.detect import MTCNNDetector
 
     detector = MTCNNDetector(max_side=640)
     # one thread: as fast on these small photos, and 30x faster when other processes
@@ -586,7 +584,7 @@ def test_a_real_beard_is_told_from_a_shaved_chin(photos: dict[str, Photo]) -> No
 @real_photos
 @pytest.mark.xfail(strict=True, reason="skin colour follows the light (biden1 is under-exposed)")
 # alex2 -> alex3 sits on the threshold (skin ΔE 10.2 with facenet-pytorch's detect_face
-# landmarks, under 10 with drift_audit.mtcnn's): not asserted either way.
+# landmarks, under 10 with drift_audit.faces.mtcnn's): not asserted either way.
 @pytest.mark.parametrize(("a", "b"), [("biden1", "biden2")])
 def test_skin_under_other_light_raises_no_finding(photos: dict[str, Photo], a: str, b: str) -> None:
     assert "skin" not in [c.attribute for c in compare(photos[a].values, photos[b].values)]

@@ -62,7 +62,6 @@ def no_audit(monkeypatch: pytest.MonkeyPatch) -> list[object]:
         raise AssertionError("the pipeline ran although the options were bad")
 
     monkeypatch.setattr(pipeline, "audit", refuse)
-    monkeypatch.setattr(pipeline, "open_source", refuse)
     return calls
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from drift_audit.cluster import cluster
+from drift_audit.identity.cluster import cluster
 
 
 def sims(n: int, pairs: dict[tuple[int, int], float], default: float = 0.0) -> np.ndarray:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from drift_audit.decode import BACKENDS, _torchcodec, open_source
+from drift_audit.decode.registry import BACKENDS, open_source, torchcodec_source
 from drift_audit.errors import InputError
 from tests.generated import generated_dir, manifest
 from tests.stamps import read_stamp, read_stamp_any_rotation
@@ -137,7 +137,7 @@ def test_downscaled_reading_is_exact_too(fixtures: Path, backend: str, name: str
 
 
 needs_torchcodec = pytest.mark.skipif(
-    _torchcodec() is None,
+    torchcodec_source() is None,
     reason="torchcodec is not installed or cannot load the system FFmpeg libraries",
 )
 
@@ -164,9 +164,9 @@ def test_torchcodec_on_cpu_is_exact_too(
 def test_torchcodec_missing_is_a_clear_usage_error(
     fixtures: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from drift_audit import decode
+    from drift_audit.decode import registry as decode
     from drift_audit.errors import ConfigError
 
-    monkeypatch.setattr(decode, "_torchcodec", lambda: None)
+    monkeypatch.setattr(decode, "torchcodec_source", lambda: None)
     with pytest.raises(ConfigError, match=r"drift-audit\[gpu\]"):
         open_source(fixtures / "stamped_h264.mp4", "torchcodec")

@@ -9,15 +9,16 @@ import numpy as np
 import pytest
 import torch
 
-from drift_audit import embed
-from drift_audit.dlib_torch import DlibFormatError, load_dlib_resnet, read_dlib_net
 from drift_audit.errors import ModelError
+from drift_audit.identity.embedders import dlib as dlib_embedder
+from drift_audit.identity.embedders.dlib_format import DlibFormatError, read_dlib_net
+from drift_audit.identity.embedders.dlib_net import load_dlib_resnet
 from tests.generated import MEDIA, needs_media
 
 
 @pytest.fixture(scope="module")
 def resnet_path() -> Path:
-    return embed.dlib_model_files()[1]
+    return dlib_embedder.dlib_model_files()[1]
 
 
 def chips(n: int) -> np.ndarray:
@@ -58,12 +59,12 @@ def test_a_truncated_network_file_is_a_format_error(resnet_path: Path, tmp_path:
 def test_the_embedder_reports_an_unreadable_network_as_a_model_error(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    predictor, _ = embed.dlib_model_files()
+    predictor, _ = dlib_embedder.dlib_model_files()
     bad = tmp_path / "dlib_face_recognition_resnet_model_v1.dat"
     bad.write_bytes(b"not a dlib network")
-    monkeypatch.setattr(embed, "dlib_model_files", lambda: (predictor, bad))
+    monkeypatch.setattr(dlib_embedder, "dlib_model_files", lambda: (predictor, bad))
     with pytest.raises(ModelError, match="cannot read dlib's face network"):
-        embed.DlibEmbedder()
+        dlib_embedder.DlibEmbedder()
 
 
 @needs_media
@@ -74,10 +75,11 @@ def test_real_faces_embed_as_dlib_embeds_them() -> None:
     import cv2
     import dlib
 
-    from drift_audit.detect import MTCNNDetector, crop_faces
+    from drift_audit.faces.crop import crop_faces
+    from drift_audit.faces.detect import MTCNNDetector
 
     detector = MTCNNDetector()
-    embedder = embed.DlibEmbedder()
+    embedder = dlib_embedder.DlibEmbedder()
     reference = dlib.face_recognition_model_v1(embedder.weights_path)
     photos = sorted((MEDIA / "faces").glob("*/*.jpg"))[:6]
     for photo in photos:
@@ -101,7 +103,7 @@ def test_float16_descriptors_stay_within_a_hair_of_float32() -> None:
 
     images = np.stack([cv2.resize(c, (CROP_SIZE, CROP_SIZE)) for c in chips(4)])
     crops = FaceCrops(images, np.zeros((4, 5, 2), np.float32))
-    full = embed.DlibEmbedder(half=False).embed(crops)
-    half = embed.DlibEmbedder(half=True).embed(crops)
+    full = dlib_embedder.DlibEmbedder(half=False).embed(crops)
+    half = dlib_embedder.DlibEmbedder(half=True).embed(crops)
     assert half.dtype == np.float32
     assert np.linalg.norm(full - half, axis=1).max() < 0.01

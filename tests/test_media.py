@@ -93,7 +93,9 @@ def test_morph_curve_falls_and_the_horizon_lands_at_the_flip(
     tmp_path_factory: pytest.TempPathFactory, capsys: pytest.CaptureFixture[str]
 ) -> None:
     from drift_audit.config import AuditConfig
-    from drift_audit.pipeline import Models, analyse_clip, embed_image
+    from drift_audit.run.cast import embed_image
+    from drift_audit.run.clip import analyse_clip
+    from drift_audit.run.models import Models
     from scripts.media_clips import build_morph
 
     a, b = MEDIA / "faces" / "obama" / "obama1.jpg", MEDIA / "faces" / "biden" / "biden1.jpg"
@@ -142,17 +144,18 @@ def test_frames_kept_as_tensors_give_the_same_analysis(
     tracking and crops there; only crops and the pixels around each face's attribute
     regions reach the host), run here on the CPU: the same tracks and embeddings as
     from numpy frames."""
-    from drift_audit import pipeline
     from drift_audit.config import AuditConfig
-    from drift_audit.decode import _torchcodec
+    from drift_audit.decode.registry import torchcodec_source
+    from drift_audit.run import clip as run_clip
+    from drift_audit.run import models as run_models
 
-    if _torchcodec() is None:
+    if torchcodec_source() is None:
         pytest.skip("torchcodec is not installed or cannot load the system FFmpeg libraries")
     clip = sorted((clip_sets / "consistent").iterdir())[1]
     config = AuditConfig(decoder="torchcodec", device="cpu", use_cache=False)
-    models = pipeline.Models(config)
-    as_arrays = pipeline.analyse_clip(1, clip, config, models)
-    monkeypatch.setattr(pipeline, "_tensor_frames", lambda source, device: True)
+    models = run_models.Models(config)
+    as_arrays = run_clip.analyse_clip(1, clip, config, models)
+    monkeypatch.setattr(run_clip, "tensor_frames", lambda source, device: True)
     seen: list[str] = []
     detect = models.detector.detect
 
@@ -161,7 +164,7 @@ def test_frames_kept_as_tensors_give_the_same_analysis(
         return detect(frames, indices)
 
     monkeypatch.setattr(models.detector, "detect", spy)
-    as_tensors = pipeline.analyse_clip(1, clip, config, models)
+    as_tensors = run_clip.analyse_clip(1, clip, config, models)
     assert seen and set(seen) == {"Tensor"}
     assert len(as_arrays.tracks) == len(as_tensors.tracks) >= 1
     for a, b in zip(as_arrays.tracks, as_tensors.tracks, strict=True):

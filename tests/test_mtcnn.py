@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from drift_audit.mtcnn import Cascade, _Mips, _nms_min, _rerec
+from drift_audit.faces.mtcnn import Cascade, _Mips, _nms_min, _rerec
 from tests.generated import MEDIA, needs_media
 
 THRESHOLDS = (0.7, 0.8, 0.9)
@@ -162,8 +162,8 @@ def test_models_load_without_the_torchvision_package() -> None:
     import sys
 
     code = (
-        "import sys; from drift_audit.detect import MTCNNDetector; "
-        "from drift_audit.embed import DlibEmbedder; MTCNNDetector(); DlibEmbedder(); "
+        "import sys; from drift_audit.faces.detect import MTCNNDetector; "
+        "from drift_audit.identity.embedders.dlib import DlibEmbedder; MTCNNDetector(); DlibEmbedder(); "
         "print(sorted(m for m in ('torchvision', 'torch._dynamo', 'facenet_pytorch') "
         "if m in sys.modules))"
     )

@@ -13,7 +13,7 @@ import jsonschema
 import numpy as np
 import pytest
 
-from drift_audit import __version__
+from drift_audit import __version__, files
 from drift_audit.errors import OutputError
 from drift_audit.report import json as json_report
 from drift_audit.types import (
@@ -178,8 +178,8 @@ def test_dumps_is_byte_identical_and_sorted() -> None:
 
 def test_write_atomic_writes_and_leaves_no_temp_file(tmp_path: Path) -> None:
     target = tmp_path / "report.json"
-    json_report.write_atomic(target, "new\n")
-    json_report.write_atomic(target, "newer\n")
+    files.write_atomic(target, "new\n")
+    files.write_atomic(target, "newer\n")
     assert target.read_text("utf-8") == "newer\n"
     assert os.listdir(tmp_path) == ["report.json"]
 
@@ -195,7 +195,7 @@ def test_failed_rename_keeps_the_previous_report(
 
     monkeypatch.setattr(os, "replace", refuse)
     with pytest.raises((OSError, OutputError)):
-        json_report.write_atomic(target, "new\n")
+        files.write_atomic(target, "new\n")
     assert target.read_text("utf-8") == "previous\n"
     assert os.listdir(tmp_path) == ["report.json"]
 
@@ -227,7 +227,7 @@ def test_failed_write_midway_keeps_the_previous_report(
 
     monkeypatch.setattr(os, "fdopen", lambda *a, **k: HalfWriter(real_fdopen(*a, **k)))
     with pytest.raises((OSError, OutputError)):
-        json_report.write_atomic(target, "a much longer new report\n")
+        files.write_atomic(target, "a much longer new report\n")
     assert target.read_text("utf-8") == "previous\n"
     assert os.listdir(tmp_path) == ["report.json"]
 
@@ -237,7 +237,7 @@ def test_written_report_gets_the_usual_permissions(tmp_path: Path) -> None:
     umask = os.umask(0o022)
     os.umask(umask)
     target = tmp_path / "report.json"
-    json_report.write_atomic(target, "{}\n")
+    files.write_atomic(target, "{}\n")
     assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
 
 
@@ -246,32 +246,32 @@ def test_report_with_a_non_utf8_clip_path_can_be_written(tmp_path: Path) -> None
     odd = os.fsdecode(os.fsencode(tmp_path) + b"/clip\xff.mp4")
     report = Report([ClipResult(1, odd, "error", f"{odd}: not a readable video")], [], [], None)
     target = tmp_path / "report.json"
-    json_report.write_atomic(target, json_report.dumps(report))
+    files.write_atomic(target, json_report.dumps(report))
     data = json.loads(target.read_text("utf-8"))
     assert data["clips"][0]["status"] == "error"
 
 
 def test_check_writable_accepts_a_new_file_in_an_existing_folder(tmp_path: Path) -> None:
-    json_report.check_writable(tmp_path / "report.json")
+    files.check_writable(tmp_path / "report.json")
 
 
 def test_check_writable_accepts_a_bare_file_name(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    json_report.check_writable(Path("report.json"))
+    files.check_writable(Path("report.json"))
 
 
 def test_check_writable_refuses_a_missing_folder(tmp_path: Path) -> None:
     path = tmp_path / "nowhere" / "report.json"
     with pytest.raises(OutputError, match="does not exist") as info:
-        json_report.check_writable(path)
+        files.check_writable(path)
     assert str(path) in str(info.value)
 
 
 def test_check_writable_refuses_a_directory(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="directory"):
-        json_report.check_writable(tmp_path)
+        files.check_writable(tmp_path)
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can write anywhere")
@@ -281,6 +281,6 @@ def test_check_writable_refuses_a_read_only_folder(tmp_path: Path) -> None:
     folder.chmod(0o555)
     try:
         with pytest.raises(OutputError, match="not writable"):
-            json_report.check_writable(folder / "report.json")
+            files.check_writable(folder / "report.json")
     finally:
         folder.chmod(0o755)

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from drift_audit.attributes import measure, measure_near
-from drift_audit.detect import crop_faces
+from drift_audit.faces.attributes import measure, measure_near
+from drift_audit.faces.crop import crop_faces
 from drift_audit.types import Faces
 from tests.generated import MEDIA, needs_media
 
@@ -60,7 +60,7 @@ def test_attribute_measures_from_the_pixels_near_the_face_are_the_whole_frames()
 def test_on_real_faces_too() -> None:
     import cv2
 
-    from drift_audit.detect import MTCNNDetector
+    from drift_audit.faces.detect import MTCNNDetector
 
     detector = MTCNNDetector()
     for name in ("group/obama_biden_1.jpg", "faces/alex_lacamoire/alex2.jpg"):

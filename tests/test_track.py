@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from drift_audit.track import MAX_GAP, Tracker
+from drift_audit.faces.track import MAX_GAP, Tracker
 from drift_audit.types import CROP_SIZE, FaceCrops, Faces, Track
 
 RED = (200, 40, 40)
@@ -175,7 +175,8 @@ def test_frames_between_full_detections_are_refined_around_the_tracks(
     tmp_path: Path, redetect_s: float, full: int, refined: int
 ) -> None:
     from drift_audit.config import AuditConfig
-    from drift_audit.pipeline import Models, analyse_clip
+    from drift_audit.run.clip import analyse_clip
+    from drift_audit.run.models import Models
     from tests.conftest import FakeDetector, FakeEmbedder, write_clip
 
     clip = write_clip(tmp_path / "one_shot.avi", n_frames=20, fps=10.0)  # 2 s, one shot

@@ -16,7 +16,7 @@ import cv2
 import numpy as np
 
 from drift_audit import __version__
-from drift_audit.drift import WEAK_EVIDENCE, clip_verdict
+from drift_audit.identity.characters import WEAK_EVIDENCE, clip_verdict
 from drift_audit.types import Character, ClipResult, EmbedderInfo, Report
 
 THUMB_PX = 112

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from drift_audit import __version__
-from drift_audit.attributes import ATTRIBUTES, FACIAL_HAIR_PRESENT, colour_name, facial_hair_score
-from drift_audit.drift import clip_verdict
-from drift_audit.errors import OutputError
+from drift_audit.faces.attributes import ATTRIBUTES, FACIAL_HAIR_PRESENT, facial_hair_score
+from drift_audit.faces.colour import colour_name
+from drift_audit.identity.characters import clip_verdict
 from drift_audit.types import Report
 
 SCHEMA_VERSION = 1
@@ -173,48 +170,3 @@ def schema() -> dict[str, Any]:
     """The JSON Schema that every report validates against (shipped in the package)."""
     text = resources.files("drift_audit.report").joinpath("schema.json").read_text("utf-8")
     return json.loads(text)  # type: ignore[no-any-return]
-
-
-def check_writable(path: Path, option: str = "--json") -> None:
-    """Fail before any work when a report's folder cannot take a new file."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise OutputError(f"{option} {path}: is a directory; give a file path")
-    if not folder.is_dir():
-        raise OutputError(f"{option} {path}: folder {folder} does not exist")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"{option} {path}: folder {folder} is not writable")
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write via a temporary file in the same folder and a rename: readers see the
-    previous report or the new one, never half of one. The file gets the usual
-    0666 & ~umask mode (mkstemp's 0600 would hide it from other users).
-
-    Raises:
-        OutputError: the file cannot be written (full disk, permissions...).
-    """
-    folder = path.parent if str(path.parent) else Path(".")
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

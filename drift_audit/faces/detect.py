@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import cv2
 import numpy as np
 
-from drift_audit.types import CROP_SCALE, CROP_SIZE, FaceCrops, Faces
+from drift_audit.device import half_precision
+from drift_audit.types import Faces
 
 if TYPE_CHECKING:
-    from drift_audit.mtcnn import Detections
+    import torch
+
+    from drift_audit.faces.mtcnn import Detections
 
 
 class Detector(Protocol):
@@ -26,19 +28,6 @@ class Detector(Protocol):
     def refine(self, frame: np.ndarray, boxes: np.ndarray, index: int) -> Faces:
         """Faces near `boxes` (faces tracked in an earlier frame) in one (H, W, 3) frame."""
         ...
-
-
-def resolve_device(device: str) -> str:
-    """'auto' -> 'cuda' when torch sees a GPU, else 'cpu'."""
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        from drift_audit.errors import ConfigError
-
-        raise ConfigError("--device cuda was asked for, but torch sees no CUDA device")
-    return device
 
 
 class MTCNNDetector:
@@ -61,22 +50,22 @@ class MTCNNDetector:
         min_face_px: int = 32,
         confidence: float = 0.92,
         max_side: int = 960,
-        device: str = "cpu",
+        device: torch.device | str = "cpu",
         half: bool | None = None,
     ) -> None:
         import torch
 
-        from drift_audit.mtcnn import Cascade
+        from drift_audit.faces.mtcnn import Cascade
 
         self.min_face_px = min_face_px
         self.confidence = confidence
         self.max_side = max_side
-        self.device = device
+        self.device = torch.device(device)
         self._torch = torch
         # Stage thresholds above facenet-pytorch's (0.6, 0.7, 0.7): fewer candidate
         # boxes reach stages 2 and 3; measured on 720p frames of faces: 1.3-1.8x
         # faster, the same faces at confidence 0.92.
-        half = device.startswith("cuda") if half is None else half
+        half = half_precision(self.device) if half is None else half
         self.cascade = Cascade(device, thresholds=(0.7, 0.8, 0.9), half=half)
 
     def detect(self, frames: np.ndarray, indices: np.ndarray) -> Faces:
@@ -110,74 +99,6 @@ class MTCNNDetector:
             found.scores[keep][order],
             found.landmarks[keep][order],
         )
-
-
-def crop_faces(frame: np.ndarray, faces: Faces) -> FaceCrops:
-    """Square crops centred on each face, CROP_SCALE times its box, CROP_SIZE pixels.
-
-    Args:
-        frame: (H, W, 3) uint8 RGB, the frame all `faces` were found in.
-    Returns:
-        Crops with landmarks mapped into crop pixels; borders are replicated.
-    """
-    if len(faces) == 0:
-        return FaceCrops.empty()
-    if not isinstance(frame, np.ndarray):
-        return _crop_faces_tensor(frame, faces)
-    images = np.empty((len(faces), CROP_SIZE, CROP_SIZE, 3), np.uint8)
-    landmarks = np.empty((len(faces), 5, 2), np.float32)
-    for i, (box, lm) in enumerate(zip(faces.xyxy, faces.landmarks, strict=True)):
-        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-        side = CROP_SCALE * max(box[2] - box[0], box[3] - box[1])
-        s = CROP_SIZE / side
-        matrix = np.array(
-            [[s, 0, CROP_SIZE / 2 - s * cx], [0, s, CROP_SIZE / 2 - s * cy]], np.float32
-        )
-        images[i] = cv2.warpAffine(
-            frame,
-            matrix,
-            (CROP_SIZE, CROP_SIZE),
-            flags=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_REPLICATE,
-        )
-        landmarks[i] = lm * s + matrix[:, 2]
-    return FaceCrops(images, landmarks)
-
-
-def _crop_faces_tensor(frame: Any, faces: Faces) -> FaceCrops:
-    """`crop_faces` for an (H, W, 3) uint8 tensor on its device (a GPU frame): one
-    bilinear `grid_sample` with replicated borders, what cv2.warpAffine does above
-    (measured: the same pixels within rounding); only the crops reach the host."""
-    import torch
-
-    height, width = frame.shape[:2]
-    device = frame.device
-    box = torch.as_tensor(faces.xyxy, dtype=torch.float32, device=device)
-    centre = (box[:, :2] + box[:, 2:]) / 2  # (n, 2) x, y
-    side = CROP_SCALE * (box[:, 2:] - box[:, :2]).max(dim=1).values
-    scale = CROP_SIZE / side  # (n,) crop pixels per frame pixel
-    u = torch.arange(CROP_SIZE, dtype=torch.float32, device=device) - CROP_SIZE / 2
-    xs = centre[:, :1] + u[None] / scale[:, None]  # (n, CROP_SIZE) frame x of each column
-    ys = centre[:, 1:] + u[None] / scale[:, None]
-    gx = (2 * xs + 1) / width - 1  # grid_sample's normalised pixel centres
-    gy = (2 * ys + 1) / height - 1
-    n = len(faces)
-    grid = torch.stack(
-        [
-            gx[:, None, :].expand(n, CROP_SIZE, CROP_SIZE),
-            gy[:, :, None].expand(n, CROP_SIZE, CROP_SIZE),
-        ],
-        dim=-1,
-    )
-    image = frame.permute(2, 0, 1)[None].float().expand(n, -1, -1, -1)
-    crops = torch.nn.functional.grid_sample(
-        image, grid, mode="bilinear", padding_mode="border", align_corners=False
-    )
-    images = crops.round().clamp(0, 255).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
-    s = scale.cpu().numpy()[:, None, None]
-    shift = CROP_SIZE / 2 - s * centre.cpu().numpy()[:, None, :]
-    landmarks = (faces.landmarks * s + shift).astype(np.float32)
-    return FaceCrops(np.ascontiguousarray(images), landmarks)
 
 
 def face_quality(faces: Faces) -> np.ndarray:

@@ -17,6 +17,8 @@ from scipy.optimize import linear_sum_assignment
 from drift_audit.types import FaceCrops, Faces, Track
 
 MAX_COST = 0.75  # above this a face starts a new track
+
+
 MAX_GAP = 3  # sampled frames a track may miss before it ends
 
 
@@ -155,7 +157,7 @@ class Tracker:
             quality = np.array([c[0] for c in live.crops], np.float32)
             track = Track(self.clip, self.shot, faces.select(order), crops, quality)
             if live.attributes:
-                from drift_audit.attributes import aggregate
+                from drift_audit.faces.attributes import aggregate
 
                 track.attributes = aggregate(
                     np.stack(live.attributes), np.maximum(np.array(live.weights), 1e-3)

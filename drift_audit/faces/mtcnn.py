@@ -4,7 +4,7 @@ facenet-pytorch's `detect_face` crops every candidate box in a Python loop and
 resizes each crop on its own ("area" interpolation, one call per box). On the CPU
 that loop and the image pyramid were 35% of detection time, and on a GPU the loop
 is a host round-trip per box. Here the same networks and weights (facenet-pytorch's
-P-, R- and O-net, restated in `_networks`) run on:
+P-, R- and O-net, restated in `networks`) run on:
   - a pyramid built level from level with antialiased bilinear resizing, in uint8
     and channels-last layout on the CPU;
   - R-net's candidate crops cut from mip levels in one `roi_align` call, O-net's
@@ -18,18 +18,22 @@ real photos is a test (`tests/test_mtcnn.py`).
 
 from __future__ import annotations
 
-import functools
-import importlib.machinery
-import importlib.util
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from drift_audit.faces.mtcnn_nets import networks, vision_ops
+
 PYRAMID_FACTOR = 0.709  # facenet-pytorch's and the MTCNN paper's
+
+
 STAGE_BATCH = 512  # crops per R-net / O-net call (bounds GPU memory)
+
+
 MIP_LEVELS = 5  # crops come from the frame at full, 1/2, ... 1/16 size
+
+
 REFINE_GROWTH = 1.3  # a tracked box is also tried this much larger (see `refine`)
 
 
@@ -64,12 +68,12 @@ class Cascade:
         import torch
 
         self.torch = torch
-        _vision_ops()
+        vision_ops()
         self.device = torch.device(device)
         self.dtype = torch.float16 if half else torch.float32
         self.thresholds = thresholds
         self.float_pyramid = self.device.type != "cpu" if float_pyramid is None else float_pyramid
-        nets = _networks()
+        nets = networks()
         self.pnet, self.rnet, self.onet = (
             net.to(self.device, self.dtype, memory_format=torch.channels_last).eval()
             for net in nets
@@ -261,7 +265,7 @@ class _Mips:
         """(n, 3, side, side) crops of `rois` (image, x1, y1, x2, y2 in pixel corners)."""
         import torch
 
-        _vision_ops()
+        vision_ops()
         extent = torch.maximum(rois[:, 3] - rois[:, 1], rois[:, 4] - rois[:, 2])
         level = (extent / side).clamp(min=1).log2().floor().long().clamp(max=MIP_LEVELS - 1)
         crops = torch.empty(len(rois), 3, side, side, dtype=rois.dtype, device=rois.device)
@@ -355,113 +359,8 @@ def batched_nms(boxes: Any, scores: Any, groups: Any, threshold: float) -> Any:
     coordinate-offset trick of torchvision.ops.batched_nms, on its compiled NMS)."""
     import torch
 
-    _vision_ops()
+    vision_ops()
     if len(boxes) == 0:
         return torch.zeros(0, dtype=torch.long, device=boxes.device)
     offsets = groups.to(boxes) * (boxes.max() + 1)
     return torch.ops.torchvision.nms(boxes + offsets[:, None], scores, threshold)
-
-
-@functools.cache
-def _vision_ops() -> None:
-    """Registers torchvision's compiled NMS and RoIAlign (torch.ops.torchvision) from its
-    extension library, without importing the torchvision package: that import pulls in
-    torch._dynamo (1.1 s measured here, most of a run's model loading after torch)."""
-    import torch
-
-    spec = importlib.util.find_spec("torchvision")
-    folder = Path(next(iter(spec.submodule_search_locations or []), "")) if spec else None
-    suffixes = tuple(importlib.machinery.EXTENSION_SUFFIXES)
-    candidates = folder.glob("_C*") if folder else []
-    for library in sorted(p for p in candidates if p.name.endswith(suffixes)):
-        try:
-            torch.ops.load_library(str(library))
-            torch.ops.torchvision.nms  # noqa: B018  (raises unless registered)
-            torch.ops.torchvision.roi_align  # noqa: B018
-        except (OSError, AttributeError, RuntimeError):
-            continue
-        return
-    import torchvision.ops  # noqa: F401  (registers the same operators, slowly)
-
-
-def _networks() -> tuple[Any, Any, Any]:
-    """MTCNN's P-, R- and O-nets with facenet-pytorch's weights.
-
-    The three small architectures are facenet-pytorch's (MIT licence), restated here so
-    that the package, whose import loads torchvision, need not be imported; the weights
-    are its files, found without importing it and loaded strictly (every tensor must
-    fit), so a mismatch fails loudly.
-    """
-    import torch
-    from torch import nn
-
-    class PNet(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.conv1, self.prelu1 = nn.Conv2d(3, 10, 3), nn.PReLU(10)
-            self.pool1 = nn.MaxPool2d(2, 2, ceil_mode=True)
-            self.conv2, self.prelu2 = nn.Conv2d(10, 16, 3), nn.PReLU(16)
-            self.conv3, self.prelu3 = nn.Conv2d(16, 32, 3), nn.PReLU(32)
-            self.conv4_1, self.softmax4_1 = nn.Conv2d(32, 2, 1), nn.Softmax(dim=1)
-            self.conv4_2 = nn.Conv2d(32, 4, 1)
-
-        def forward(self, x: Any) -> tuple[Any, Any]:
-            x = self.pool1(self.prelu1(self.conv1(x)))
-            x = self.prelu3(self.conv3(self.prelu2(self.conv2(x))))
-            return self.conv4_2(x), self.softmax4_1(self.conv4_1(x))
-
-    class RNet(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.conv1, self.prelu1 = nn.Conv2d(3, 28, 3), nn.PReLU(28)
-            self.pool1 = nn.MaxPool2d(3, 2, ceil_mode=True)
-            self.conv2, self.prelu2 = nn.Conv2d(28, 48, 3), nn.PReLU(48)
-            self.pool2 = nn.MaxPool2d(3, 2, ceil_mode=True)
-            self.conv3, self.prelu3 = nn.Conv2d(48, 64, 2), nn.PReLU(64)
-            self.dense4, self.prelu4 = nn.Linear(576, 128), nn.PReLU(128)
-            self.dense5_1, self.softmax5_1 = nn.Linear(128, 2), nn.Softmax(dim=1)
-            self.dense5_2 = nn.Linear(128, 4)
-
-        def forward(self, x: Any) -> tuple[Any, Any]:
-            x = self.pool1(self.prelu1(self.conv1(x)))
-            x = self.pool2(self.prelu2(self.conv2(x)))
-            x = self.prelu3(self.conv3(x)).permute(0, 3, 2, 1).contiguous()
-            x = self.prelu4(self.dense4(x.view(x.shape[0], -1)))
-            return self.dense5_2(x), self.softmax5_1(self.dense5_1(x))
-
-    class ONet(nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.conv1, self.prelu1 = nn.Conv2d(3, 32, 3), nn.PReLU(32)
-            self.pool1 = nn.MaxPool2d(3, 2, ceil_mode=True)
-            self.conv2, self.prelu2 = nn.Conv2d(32, 64, 3), nn.PReLU(64)
-            self.pool2 = nn.MaxPool2d(3, 2, ceil_mode=True)
-            self.conv3, self.prelu3 = nn.Conv2d(64, 64, 3), nn.PReLU(64)
-            self.pool3 = nn.MaxPool2d(2, 2, ceil_mode=True)
-            self.conv4, self.prelu4 = nn.Conv2d(64, 128, 2), nn.PReLU(128)
-            self.dense5, self.prelu5 = nn.Linear(1152, 256), nn.PReLU(256)
-            self.dense6_1, self.softmax6_1 = nn.Linear(256, 2), nn.Softmax(dim=1)
-            self.dense6_2 = nn.Linear(256, 4)
-            self.dense6_3 = nn.Linear(256, 10)
-
-        def forward(self, x: Any) -> tuple[Any, Any, Any]:
-            x = self.pool1(self.prelu1(self.conv1(x)))
-            x = self.pool2(self.prelu2(self.conv2(x)))
-            x = self.pool3(self.prelu3(self.conv3(x)))
-            x = self.prelu4(self.conv4(x)).permute(0, 3, 2, 1).contiguous()
-            x = self.prelu5(self.dense5(x.view(x.shape[0], -1)))
-            return self.dense6_2(x), self.dense6_3(x), self.softmax6_1(self.dense6_1(x))
-
-    from drift_audit.errors import ModelError
-
-    spec = importlib.util.find_spec("facenet_pytorch")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError("facenet-pytorch is not installed: it carries MTCNN's weights")
-    data = Path(next(iter(spec.submodule_search_locations))) / "data"
-    nets = (PNet(), RNet(), ONet())
-    for net, name in zip(nets, ("pnet", "rnet", "onet"), strict=True):
-        try:
-            net.load_state_dict(torch.load(data / f"{name}.pt", map_location="cpu"))
-        except (OSError, RuntimeError) as exc:
-            raise ModelError(f"{data / name}.pt: cannot load MTCNN's {name} ({exc})") from exc
-    return nets

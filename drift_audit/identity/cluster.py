@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from drift_audit.identity.characters import Metric, _centroid_of
+from drift_audit.types import Track
+
 
 def cluster(
     similarity: np.ndarray,
@@ -67,3 +70,61 @@ def cluster(
     for i in range(n):
         labels[i] = order.setdefault(int(owner[i]), len(order))
     return labels
+
+
+def cannot_link(tracks: list[Track]) -> np.ndarray:
+    """(n, n) bool: True where two tracks share a frame of the same clip."""
+    n = len(tracks)
+    blocked = np.zeros((n, n), bool)
+    frames = [set(t.faces.frame.tolist()) for t in tracks]
+    for i in range(n):
+        for j in range(i + 1, n):
+            if tracks[i].clip == tracks[j].clip and frames[i] & frames[j]:
+                blocked[i, j] = blocked[j, i] = True
+    return blocked
+
+
+def link_generations(tracks: list[Track], labels: np.ndarray, metric: Metric) -> np.ndarray:
+    """Join a character that ends in clip k-1 to one that starts in clip k when the two
+    look alike across that one step (similarity >= threshold).
+
+    Clustering compares every face with every other, so a face that changes a little
+    in each generation splits into several characters once the ends no longer match.
+    Linking adjacent generations puts the chain back together; the cumulative fall is
+    then measured against the anchor (identity_drift, coherence_horizon). A swap
+    (a different person in one step) does not link and stays an identity_swap.
+
+    Returns:
+        (len(tracks),) int64 labels, renumbered by first track.
+    """
+    labels = labels.copy()
+    changed = True
+    while changed:
+        changed = False
+        groups: dict[int, list[int]] = {}
+        for i, label in enumerate(labels):
+            groups.setdefault(int(label), []).append(i)
+        span = {
+            g: (min(tracks[i].clip for i in ids), max(tracks[i].clip for i in ids))
+            for g, ids in groups.items()
+        }
+        candidates = []
+        for a, (_, a_last) in span.items():
+            for b, (b_first, _) in span.items():
+                if a == b or b_first != a_last + 1:
+                    continue
+                end = [tracks[i] for i in groups[a] if tracks[i].clip == a_last]
+                start = [tracks[i] for i in groups[b] if tracks[i].clip == b_first]
+                sim = metric.sim(_centroid_of(end, metric), _centroid_of(start, metric))
+                if sim >= metric.threshold:
+                    candidates.append((-sim, a, b))
+        used: set[int] = set()
+        for _, a, b in sorted(candidates):
+            if a in used or b in used:
+                continue
+            # b's rivals in clip b_first may also want a; best similarity wins, one link each.
+            labels[labels == b] = a
+            used.update((a, b))
+            changed = True
+    order: dict[int, int] = {}
+    return np.array([order.setdefault(int(x), len(order)) for x in labels], np.int64)

@@ -1,10 +1,4 @@
-"""Runs the per-clip analysis: from the cache, in this process, or in worker processes.
-
-Worker processes are used when clips run in parallel (`--jobs`) or under a time
-budget (`--clip-timeout`): a decode stuck inside native code cannot be interrupted
-from Python, but its process can be killed, which turns the clip into a clip error
-and lets the run go on with a fresh worker.
-"""
+"""Clips analysed in worker processes (`--jobs`, `--clip-timeout`)."""
 
 from __future__ import annotations
 
@@ -18,31 +12,18 @@ from pathlib import Path
 from typing import Any
 
 from drift_audit.config import AuditConfig
-from drift_audit.errors import DriftAuditError, InputError
+from drift_audit.errors import DriftAuditError
+from drift_audit.progress import ProgressHook
+from drift_audit.run.engine import analyse_safely
 from drift_audit.types import ClipResult
-
-ProgressHook = Callable[[str, int, int], None]
-Analyse = Callable[[int, Path, ProgressHook], ClipResult]
-
-
-def analyse_safely(analyse: Analyse, index: int, path: Path, hook: ProgressHook) -> ClipResult:
-    """analyse(), with every per-clip failure turned into a clip error entry."""
-    try:
-        return analyse(index, path, hook)
-    except InputError as exc:
-        return ClipResult(index, str(path), "error", str(exc))
-    except (DriftAuditError, KeyboardInterrupt, MemoryError):
-        raise
-    except Exception as exc:  # a decoder bug on one clip must not lose the others
-        reason = f"could not be analysed ({type(exc).__name__}: {str(exc)[:200]})"
-        return ClipResult(index, str(path), "error", f"{path}: {reason}")
 
 
 def _worker(conn: Connection, config: AuditConfig, threads: int) -> None:
     """Worker loop: receive (index, path), send progress and the ClipResult back."""
     import torch
 
-    from drift_audit.pipeline import Models, analyse_clip
+    from drift_audit.run.clip import analyse_clip
+    from drift_audit.run.models import Models
 
     torch.set_num_threads(threads)
     models = Models(config)

@@ -10,17 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from drift_audit.decode import (
-    _DECODE_ERROR,
-    DecodedFrame,
-    FrameSource,
-    NativeStderr,
-    _index_from_time,
-    _reason,
-)
+from drift_audit.decode.base import DecodedFrame, FrameSource, index_from_time
+from drift_audit.decode.native import DECODE_ERROR, NativeStderr, reason_from
 from drift_audit.errors import InputError
 from drift_audit.types import VideoInfo
+
+if TYPE_CHECKING:
+    import torch
 
 CHUNK = 32  # frames decoded per call
 
@@ -37,9 +35,13 @@ class TorchcodecSource(FrameSource):
 
     name = "torchcodec"
 
-    def __init__(self, path: Path, device: str = "cpu") -> None:
-        self.device = device
-        self.tensors = False
+    def __init__(
+        self, path: Path, device: torch.device | None = None, keep_on_device: bool = False
+    ) -> None:
+        import torch
+
+        self.device = device or torch.device("cpu")
+        self.tensors = keep_on_device
         super().__init__(path)
 
     def _open(self) -> VideoInfo:
@@ -54,7 +56,7 @@ class TorchcodecSource(FrameSource):
             else:
                 error = None
         if error is not None:
-            raise InputError(str(self.path), _reason(error, "not a readable video"))
+            raise InputError(str(self.path), reason_from(error, "not a readable video"))
         n = int(meta.num_frames or 0)
         if n == 0:
             raise InputError(str(self.path), "no video frames")
@@ -86,7 +88,7 @@ class TorchcodecSource(FrameSource):
                 if batch is None:
                     return
                 data, pts = batch  # (b, 3, H, W) uint8 on the device, b presentation times
-                errors_seen = errors_seen or bool(_DECODE_ERROR.search(native.take()))
+                errors_seen = errors_seen or bool(DECODE_ERROR.search(native.take()))
                 keep = [i for i in range(len(pts)) if want(start + i, float(pts[i]))]
                 images = {}
                 if keep:
@@ -108,7 +110,7 @@ class TorchcodecSource(FrameSource):
                     out = chosen if self.tensors else chosen.cpu().numpy()
                     images = dict(zip(keep, out, strict=True))
                 for i in range(len(pts)):
-                    index, lost = _index_from_time(previous, float(pts[i]), fps, errors_seen)
+                    index, lost = index_from_time(previous, float(pts[i]), fps, errors_seen)
                     previous = DecodedFrame(index, float(pts[i]), images.get(i), lost)
                     yield previous
                 if len(pts) < stop - start:

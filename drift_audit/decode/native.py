@@ -1,0 +1,125 @@
+"""What native decoders print: kept off the user's terminal and read for reasons."""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import sys
+import tempfile
+import threading
+from typing import IO, TextIO
+
+DECODE_ERROR = re.compile(
+    r"error while decoding|concealing|corrupt|invalid nal|partial file|missing picture|"
+    r"left block unavailable|illegal|damaged",
+    re.IGNORECASE,
+)
+
+
+class NativeStderr:
+    """While any is active, what native libraries (FFmpeg, decord) write to fd 2 goes
+    to one temporary file instead of the user's terminal; `take()` returns what was
+    written there since this context's last take.
+
+    The redirect is process-wide and reference counted under a lock: the first context
+    to enter redirects fd 2, the last to exit restores it. Contexts in several threads
+    (the scan ahead, the read ahead, the main thread) may overlap in any order, so no
+    exit can restore fd 2 to another context's file and lose the user's error lines.
+    A context sees the other threads' text too: FFmpeg's lines name no clip.
+
+    Python's own sys.stderr (progress bars, messages) is pointed at a duplicate of the
+    original fd 2 meanwhile, so what is meant for the user still reaches it.
+    """
+
+    _lock = threading.Lock()
+    _depth = 0
+    _sink: IO[bytes] | None = None
+    _saved: int | None = None
+    _python_stderr: TextIO | None = None
+
+    def __enter__(self) -> NativeStderr:
+        cls = NativeStderr
+        with cls._lock:
+            if cls._depth == 0:
+                cls._redirect()
+            cls._depth += 1
+            self._pos = os.fstat(cls._sink.fileno()).st_size if cls._sink else 0
+        return self
+
+    @classmethod
+    def _redirect(cls) -> None:
+        cls._sink = tempfile.TemporaryFile()
+        try:
+            cls._saved = os.dup(2)
+        except OSError:  # no fd 2 (embedded interpreters): nothing to silence
+            cls._saved = None
+            return
+        sys.stderr.flush()
+        if _writes_to_fd2(sys.stderr):
+            cls._python_stderr = sys.stderr
+            sys.stderr = _user_stderr(sys.stderr.encoding)
+        os.dup2(cls._sink.fileno(), 2)
+
+    def take(self) -> str:
+        sink = NativeStderr._sink
+        if sink is None:
+            return ""
+        size = os.fstat(sink.fileno()).st_size
+        if size <= self._pos:
+            return ""
+        data = os.pread(sink.fileno(), size - self._pos, self._pos)
+        self._pos += len(data)
+        return data.decode("utf-8", "replace")
+
+    def __exit__(self, *exc: object) -> None:
+        cls = NativeStderr
+        with cls._lock:
+            cls._depth -= 1
+            if cls._depth == 0:
+                cls._restore()
+
+    @classmethod
+    def _restore(cls) -> None:
+        if cls._saved is not None:
+            os.dup2(cls._saved, 2)
+            os.close(cls._saved)
+            cls._saved = None
+        if cls._python_stderr is not None:
+            sys.stderr.flush()
+            sys.stderr = cls._python_stderr
+            cls._python_stderr = None
+        if cls._sink is not None:
+            cls._sink.close()
+            cls._sink = None
+
+
+@functools.cache
+def _user_stderr(encoding: str) -> TextIO:
+    """One lasting duplicate of the user's stderr, never closed: a progress bar's
+    refresh thread may still hold it when a decode ends."""
+    return os.fdopen(os.dup(2), "w", buffering=1, encoding=encoding, errors="replace")
+
+
+def _writes_to_fd2(stream: object) -> bool:
+    try:
+        return stream.fileno() == 2  # type: ignore[attr-defined, no-any-return]
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def reason_from(native_text: str, fallback: str) -> str:
+    """Turn FFmpeg / decord chatter (and exception text) into one short reason."""
+    text = native_text.lower()
+    if "cannot find video stream" in text:
+        return "no video stream (or no decoder for its codec)"
+    if "moov atom not found" in text:
+        return "not a readable video: truncated or incomplete file (no moov atom)"
+    if "video stream" in text or "no video" in text:
+        return "no video stream"
+    if "invalid data found" in text:
+        return "not a readable video: corrupt header or unknown format"
+    if ("decoder" in text and "not found" in text) or "unsupported codec" in text:
+        return "unsupported codec"
+    match = re.search(r"error[^\n]*?:\s*([^\n]+)", native_text, re.IGNORECASE)
+    return match.group(1).strip() if match else fallback

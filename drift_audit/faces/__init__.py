@@ -1,0 +1,1 @@
+"""faces: see the README's "How it works"."""

@@ -1,0 +1,1 @@
+"""identity: see the README's "How it works"."""

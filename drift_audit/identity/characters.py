@@ -1,0 +1,187 @@
+"""Characters -> per-clip similarity to their anchor, and findings.
+
+Pure functions over arrays: no models, no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from drift_audit.faces.attributes import aggregate as attribute_aggregate
+from drift_audit.types import Appearance, Character, ClipResult, Track
+
+WEAK_EVIDENCE = 0.3
+"""A clip whose best face of a character scores below this quality is thin evidence."""
+
+
+Similarity = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+Centroid = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """How an embedder compares faces, and where it draws the line."""
+
+    similarity: Similarity
+    centroid: Centroid
+    threshold: float
+    uncertain_margin: float
+
+    def sim(self, a: np.ndarray, b: np.ndarray) -> float:
+        return float(self.similarity(a[None], b[None])[0, 0])
+
+
+def label_of(ch: Character) -> str:
+    """How findings name a character: "C2", or "C2 (officer)" when cast."""
+    return ch.id if ch.name is None else f"{ch.id} ({ch.name})"
+
+
+def clip_verdict(similarity: float, evidence: float, threshold: float, margin: float) -> str:
+    """ "same", "uncertain" or "different".
+
+    Below the threshold is "different" only with good evidence: on thin evidence
+    (small, profile, blurred faces embed poorly) it is "uncertain". Within the
+    margin above the threshold is "uncertain" too.
+    """
+    if similarity < threshold:
+        return "uncertain" if evidence < WEAK_EVIDENCE else "different"
+    if similarity < threshold + margin:
+        return "uncertain"
+    return "same"
+
+
+def _centroid_of(tracks: list[Track], metric: Metric) -> np.ndarray:
+    return metric.centroid(np.concatenate([t.embeddings for t in tracks]))
+
+
+def build_characters(
+    tracks: list[Track],
+    labels: np.ndarray,
+    clips: dict[int, ClipResult],
+    metric: Metric,
+    cast: dict[str, np.ndarray],
+    cast_images: dict[str, np.ndarray] | None = None,
+) -> list[Character]:
+    """Characters C1.. in order of first appearance, named after matching cast members,
+    with their appearances and per-clip similarity to their anchor.
+
+    Args:
+        tracks: every track, ordered by (clip, first frame).
+        labels: (len(tracks),) cluster label of each track.
+        clips: the readable clips by index.
+        cast: name -> reference embedding.
+        cast_images: name -> reference face crop, for the visual reports.
+    """
+    groups: dict[int, list[int]] = {}
+    for i, label in enumerate(labels):
+        groups.setdefault(int(label), []).append(i)
+    ordered = sorted(
+        groups.values(), key=lambda ids: (tracks[ids[0]].clip, tracks[ids[0]].first_frame)
+    )
+    characters = [
+        Character(f"C{k + 1}", None, ids, np.zeros(0, np.float32)) for k, ids in enumerate(ordered)
+    ]
+    _name_from_cast(characters, tracks, metric, cast)
+    for ch in characters:
+        _measure(ch, tracks, clips, metric, cast, cast_images or {})
+    return characters
+
+
+def _measure(
+    ch: Character,
+    tracks: list[Track],
+    clips: dict[int, ClipResult],
+    metric: Metric,
+    cast: dict[str, np.ndarray],
+    cast_images: dict[str, np.ndarray],
+) -> None:
+    mine = [tracks[i] for i in ch.track_ids]
+    by_clip: dict[int, list[Track]] = {}
+    for t in mine:
+        by_clip.setdefault(t.clip, []).append(t)
+    first_clip = min(by_clip)
+    if ch.name is not None:
+        ch.anchor = cast[ch.name]
+        ch.anchor_image = cast_images.get(ch.name)
+    else:
+        ch.anchor = _centroid_of(by_clip[first_clip], metric)
+    by_shot: dict[tuple[int, int], list[Track]] = {}
+    for t in mine:
+        by_shot.setdefault((t.clip, t.shot), []).append(t)
+    for (clip, shot), shot_tracks in sorted(by_shot.items()):
+        result = clips[clip]
+        ch.appearances.append(
+            Appearance(
+                clip=clip,
+                shot=shot,
+                start_s=result.time_of(min(t.first_frame for t in shot_tracks)),
+                end_s=result.time_of(max(t.last_frame for t in shot_tracks)),
+                faces=sum(len(t.faces) for t in shot_tracks),
+                similarity=metric.sim(_centroid_of(shot_tracks, metric), ch.anchor),
+                attributes=_attributes_of(shot_tracks),
+            )
+        )
+    previous: np.ndarray | None = None
+    for clip in sorted(by_clip):
+        in_clip = by_clip[clip]
+        centre = _centroid_of(in_clip, metric)
+        ch.clip_similarity[clip] = metric.sim(centre, ch.anchor)
+        if previous is not None:
+            ch.previous_similarity[clip] = metric.sim(centre, previous)
+        previous = centre
+        per_face = metric.similarity(
+            np.concatenate([t.embeddings for t in in_clip]), ch.anchor[None]
+        )
+        ch.spread[clip] = float(per_face.max() - per_face.min())
+        ch.faces[clip] = sum(len(t.faces) for t in in_clip)
+        best = max(in_clip, key=lambda t: float(t.crop_quality[0]))
+        ch.evidence[clip] = float(best.crop_quality[0])
+        ch.thumbnails[clip] = best.crops.images[0]
+        looks = _attributes_of(in_clip)
+        if looks is not None:
+            ch.attributes[clip] = looks
+    if ch.anchor_image is None:
+        ch.anchor_image = ch.thumbnails[first_clip]
+    below = [c for c, sim in sorted(ch.clip_similarity.items()) if sim < metric.threshold]
+    ch.coherence_horizon = below[0] if below else None
+    ch.drift_slope = _slope(ch.clip_similarity)
+
+
+def _attributes_of(tracks: list[Track]) -> np.ndarray | None:
+    """(4, 4) attribute measures of several tracks, weighted by faces x quality."""
+    looks = [t for t in tracks if t.attributes is not None]
+    if not looks:
+        return None
+    weights = np.array([len(t.faces) * max(float(t.crop_quality[0]), 1e-3) for t in looks])
+    return attribute_aggregate(np.stack([t.attributes for t in looks]), weights)  # type: ignore[misc]
+
+
+def _slope(values: dict[int, float]) -> float:
+    """Least-squares change of similarity per clip; 0 with fewer than two clips."""
+    if len(values) < 2:
+        return 0.0
+    x = np.array(sorted(values), np.float64)
+    y = np.array([values[k] for k in sorted(values)], np.float64)
+    return float(np.polyfit(x, y, 1)[0])
+
+
+def _name_from_cast(
+    characters: list[Character], tracks: list[Track], metric: Metric, cast: dict[str, np.ndarray]
+) -> None:
+    """Give each cast member the best-matching character at or above threshold (one each)."""
+    if not cast or not characters:
+        return
+    names = sorted(cast)
+    refs = np.stack([cast[n] for n in names])
+    cents = np.stack([_centroid_of([tracks[i] for i in ch.track_ids], metric) for ch in characters])
+    sims = metric.similarity(cents, refs)  # (n_characters, n_cast)
+    rows, cols = linear_sum_assignment(-sims)
+    for r, c in zip(rows, cols, strict=True):
+        if sims[r, c] >= metric.threshold:
+            characters[r].name = names[c]

@@ -1,0 +1,1 @@
+"""identity.embedders: see the README's "How it works"."""

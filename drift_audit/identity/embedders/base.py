@@ -1,0 +1,61 @@
+"""Face embedders behind one interface. torch and dlib are imported only in here,
+and only when an embedder is built.
+
+Each embedder defines its own similarity (1.0 = identical): cosine for facenet,
+1 - Euclidean distance for dlib (its descriptors are trained for that metric, and
+their cosines all crowd into 0.88-0.95). Each embedder carries its own same-person
+threshold, measured on ../shared/media (see README, "Thresholds").
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+from drift_audit.types import FaceCrops
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    norms = np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    return (vectors / norms).astype(np.float32)
+
+
+class Embedder(ABC):
+    """Turns face crops into identity vectors and compares them."""
+
+    name: str
+    dim: int
+    threshold: float  # similarity at and above which two faces are one person
+    uncertain_margin: float  # similarities within this below threshold are "uncertain"
+    weights_sha256: str
+    weights_path: str
+    batch_size: int = 32
+
+    def similarity(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """(n, m) float32 similarities of (n, dim) and (m, dim) vectors; 1 = identical."""
+        return (a @ b.T).astype(np.float32)
+
+    def centroid(self, vectors: np.ndarray) -> np.ndarray:
+        """(dim,) float32: the vector that stands for a group of faces."""
+        return normalise(vectors.mean(axis=0, keepdims=True))[0]
+
+    def embed(self, crops: FaceCrops) -> np.ndarray:
+        """(n, dim) float32, computed in batches of `batch_size`."""
+        if len(crops) == 0:
+            return np.zeros((0, self.dim), np.float32)
+        parts = [
+            self._embed_batch(
+                FaceCrops(
+                    crops.images[i : i + self.batch_size], crops.landmarks[i : i + self.batch_size]
+                )
+            )
+            for i in range(0, len(crops), self.batch_size)
+        ]
+        return self._finish(np.concatenate(parts))
+
+    def _finish(self, vectors: np.ndarray) -> np.ndarray:
+        return normalise(vectors)
+
+    @abstractmethod
+    def _embed_batch(self, crops: FaceCrops) -> np.ndarray: ...

@@ -1,0 +1,203 @@
+"""Findings: what in the characters' measures fails or warns, and why."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from drift_audit.faces.attributes import compare as attribute_compare
+from drift_audit.identity.characters import (
+    WEAK_EVIDENCE,
+    Metric,
+    _centroid_of,
+    clip_verdict,
+    label_of,
+)
+from drift_audit.types import Character, ClipResult, Finding, Track
+
+
+def findings(
+    characters: list[Character],
+    tracks: list[Track],
+    clips: dict[int, ClipResult],
+    metric: Metric,
+    cast: dict[str, np.ndarray],
+) -> list[Finding]:
+    """identity_drift, uncertain_identity, identity_swap, missing_character and glitch findings."""
+    out: list[Finding] = []
+    for ch in characters:
+        label = label_of(ch)
+        anchor_clip = None if ch.name else min(ch.clip_similarity)
+        anchor = "cast reference" if ch.name else f"first appearance in clip {anchor_clip}"
+        for clip, sim in sorted(ch.clip_similarity.items()):
+            if clip == anchor_clip:
+                continue
+            verdict = clip_verdict(
+                sim, ch.evidence.get(clip, 1.0), metric.threshold, metric.uncertain_margin
+            )
+            thin = ch.evidence.get(clip, 1.0) < WEAK_EVIDENCE
+            why = (
+                f"; evidence is thin (best face quality {ch.evidence[clip]:.2f}: small, "
+                "profile, blurred or occluded faces)"
+                if thin
+                else ""
+            )
+            if verdict == "different":
+                out.append(
+                    Finding(
+                        "identity_drift",
+                        "fail",
+                        ch.id,
+                        clip,
+                        f"{label} clip {clip}: similarity {sim:.2f} to its {anchor} is below "
+                        f"the threshold {metric.threshold:.2f}",
+                    )
+                )
+            elif verdict == "uncertain":
+                where = "below" if sim < metric.threshold else "barely above"
+                out.append(
+                    Finding(
+                        "uncertain_identity",
+                        "warn",
+                        ch.id,
+                        clip,
+                        f"{label} clip {clip}: similarity {sim:.2f} to its {anchor} is {where} "
+                        f"the threshold {metric.threshold:.2f}{why}",
+                    )
+                )
+    out.extend(_attribute_drift(characters))
+    out.extend(_swaps(characters, tracks, clips, metric))
+    out.extend(_missing_cast(characters, tracks, clips, metric, cast))
+    for clip in sorted(clips):
+        c = clips[clip]
+        missing_end = max(0, c.frames_expected - (c.last_frame + 1))
+        if c.corrupt_frames or missing_end > max(2, 0.02 * c.frames_expected):
+            parts = []
+            if c.corrupt_frames:
+                parts.append(f"{c.corrupt_frames} frame(s) lost to corrupt data inside the stream")
+            if missing_end:
+                parts.append(f"{missing_end} frame(s) promised by the header missing at the end")
+            out.append(
+                Finding(
+                    "damaged_clip",
+                    "warn",
+                    None,
+                    clip,
+                    f"clip {clip}: {'; '.join(parts)}; "
+                    f"the {c.frames_read} readable frames were audited",
+                )
+            )
+        for g in c.glitches:
+            out.append(
+                Finding(
+                    "glitch_frame",
+                    "warn",
+                    None,
+                    clip,
+                    f"clip {clip}: frame {g.frame} ({g.time_s:.2f} s) differs from both neighbours "
+                    "(a flash or a corrupt frame), not a cut",
+                    frame=g.frame,
+                )
+            )
+    return sorted(out, key=lambda f: (f.clip or 0, f.kind, f.character or "", f.frame or 0))
+
+
+def _attribute_drift(characters: list[Character]) -> list[Finding]:
+    """Hair, clothing, skin or facial hair that changed since the character's first
+    appearance (ΔE2000 thresholds in attributes.THRESHOLDS). Warn: lighting moves
+    colours too, and only the eye can tell a costume change from a re-light."""
+    out = []
+    for ch in characters:
+        if not ch.attributes:
+            continue
+        label = label_of(ch)
+        first = min(ch.attributes)
+        for clip in sorted(ch.attributes):
+            if clip == first:
+                continue
+            changes = attribute_compare(ch.attributes[first], ch.attributes[clip])
+            if changes:
+                parts = ", ".join(c.message_fragment for c in changes)
+                out.append(
+                    Finding(
+                        "attribute_drift",
+                        "warn",
+                        ch.id,
+                        clip,
+                        f"{label} clip {clip}: {parts} since clip {first}",
+                    )
+                )
+    return out
+
+
+def _swaps(
+    characters: list[Character], tracks: list[Track], clips: dict[int, ClipResult], metric: Metric
+) -> list[Finding]:
+    """A character seen before is absent from a clip, and a new identity appears there."""
+    out: list[Finding] = []
+    first_clip = {ch.id: min(ch.clip_similarity) for ch in characters}
+    centroids = {
+        ch.id: _centroid_of([tracks[i] for i in ch.track_ids], metric) for ch in characters
+    }
+    for clip in sorted(clips):
+        absent = [
+            ch for ch in characters if first_clip[ch.id] < clip and clip not in ch.clip_similarity
+        ]
+        new = [ch for ch in characters if first_clip[ch.id] == clip]
+        if not absent or not new:
+            continue
+        sims = np.array(
+            [[metric.sim(centroids[a.id], centroids[b.id]) for b in new] for a in absent]
+        )
+        rows, cols = linear_sum_assignment(-sims)
+        for r, c in zip(rows, cols, strict=True):
+            gone, came = absent[r], new[c]
+            seen = sorted(k for k in gone.clip_similarity if k < clip)
+            gone_label = label_of(gone)
+            out.append(
+                Finding(
+                    "identity_swap",
+                    "fail",
+                    gone.id,
+                    clip,
+                    f"{gone_label} (seen in clip {', '.join(map(str, seen))}) "
+                    f"is absent from clip {clip}, "
+                    f"and a new identity {came.id} appears there in its place "
+                    f"(similarity {sims[r, c]:.2f}, threshold {metric.threshold:.2f})",
+                )
+            )
+    return out
+
+
+def _missing_cast(
+    characters: list[Character],
+    tracks: list[Track],
+    clips: dict[int, ClipResult],
+    metric: Metric,
+    cast: dict[str, np.ndarray],
+) -> list[Finding]:
+    out: list[Finding] = []
+    by_name = {ch.name: ch for ch in characters if ch.name}
+    for name in sorted(cast):
+        ch = by_name.get(name)
+        for clip in sorted(clips):
+            if ch is not None and clip in ch.clip_similarity:
+                continue
+            in_clip = [t for t in tracks if t.clip == clip]
+            if in_clip:
+                sims = metric.similarity(
+                    np.stack([t.embedding_for(metric.centroid) for t in in_clip]), cast[name][None]
+                )[:, 0]
+                best = f"best match {float(sims.max()):.2f}, threshold {metric.threshold:.2f}"
+            else:
+                best = "no faces in the clip"
+            out.append(
+                Finding(
+                    "missing_character",
+                    "warn",
+                    ch.id if ch else None,
+                    clip,
+                    f"cast member {name} is not found in clip {clip} ({best})",
+                )
+            )
+    return out
