@@ -9,6 +9,7 @@ checksum does not match, is ignored and rebuilt.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -24,7 +25,7 @@ from drift_audit import __version__
 from drift_audit.config import AuditConfig
 from drift_audit.types import ClipResult, FaceCrops, Faces, Glitch, Shot, Track, VideoInfo
 
-CACHE_FORMAT = 4  # 4: detection by mtcnn.Cascade
+CACHE_FORMAT = 5  # 5: the key carries the analysis code's fingerprint
 # The settings that change what analyse_clip produces (not clustering, drift or output).
 _KEYED = (
     "sample_fps",
@@ -48,14 +49,50 @@ def default_dir() -> Path:
     return Path(base) / "drift-audit"
 
 
+# The code whose output a cache entry holds (relative to the package).
+_ANALYSIS_CODE = (
+    "run",
+    "decode",
+    "faces",
+    "identity/embedders",
+    "shots.py",
+    "types.py",
+    "cache.py",
+)
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """sha256 of the analysis code's source files: an entry written by other code
+    (an upgrade, a local edit that forgot to bump CACHE_FORMAT) is never trusted."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for part in _ANALYSIS_CODE:
+        files = sorted((root / part).rglob("*.py")) if (root / part).is_dir() else [root / part]
+        for path in files:
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0")
+            digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def file_identity(path: Path) -> tuple[int, int, int, int]:
+    """(device, inode, size, mtime in ns): what changes when a file is replaced or
+    rewritten between its hashing and the storing of its analysis."""
+    st = path.stat()
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
 def cache_key(
     content_sha256: str, config: AuditConfig, embedder_name: str, weights_sha256: str
 ) -> str:
+    """The entry's name: the clip's content, the settings that change its analysis,
+    the embedder and its weights, drift-audit's version and its analysis code."""
     settings = {name: getattr(config, name) for name in _KEYED}
     blob = json.dumps(
         {
             "format": CACHE_FORMAT,
             "version": __version__,
+            "code": code_fingerprint(),
             "clip": content_sha256,
             "settings": settings,
             "embedder": embedder_name,
@@ -72,8 +109,6 @@ class ClipCache:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.hits = 0
-        self.misses = 0
-        self.rebuilt = 0
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.npz"
@@ -81,13 +116,10 @@ class ClipCache:
     def load(self, key: str, index: int, path: str) -> ClipResult | None:
         entry = self._path(key)
         if not entry.is_file():
-            self.misses += 1
             return None
         try:
             result = _decode(entry.read_bytes(), key, index, path)
         except Exception:  # corrupt, truncated, stale format: never trusted
-            self.rebuilt += 1
-            self.misses += 1
             return None
         self.hits += 1
         return result
@@ -114,7 +146,6 @@ def _encode(result: ClipResult, key: str) -> bytes:
         "frames_read": result.frames_read,
         "frames_expected": result.frames_expected,
         "corrupt_frames": result.corrupt_frames,
-        "decode_mode": result.decode_mode,
         "shots": [asdict(s) for s in result.shots],
         "glitches": [asdict(g) for g in result.glitches],
         "tracks": [
@@ -177,7 +208,6 @@ def _decode(data: bytes, key: str, index: int, path: str) -> ClipResult:
         frames_read=header["frames_read"],
         frames_expected=header["frames_expected"],
         corrupt_frames=header["corrupt_frames"],
-        decode_mode=header["decode_mode"],
     )
     result.shots = [Shot(**s) for s in header["shots"]]
     result.glitches = [Glitch(**g) for g in header["glitches"]]

@@ -9,17 +9,20 @@ import signal
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from drift_audit import __version__
+from drift_audit import __version__, interrupts
+from drift_audit.cli_output import EXIT_FINDINGS, EXIT_INPUT, EXIT_PASS, die, error_line
+from drift_audit.decode import registry as decoders
 from drift_audit.errors import DriftAuditError, OutputError
+from drift_audit.identity.embedders import registry as embedders
 
-EXIT_PASS = 0
-EXIT_FINDINGS = 1
-EXIT_INPUT = 2
+if TYPE_CHECKING:
+    from drift_audit.types import Report
+
 
 EPILOG = (
     "Exit codes: 0 no finding at or above --fail-on; 1 such findings; 2 usage error or "
@@ -29,17 +32,13 @@ EPILOG = (
 )
 
 
-class Embedder(StrEnum):
-    auto = "auto"
-    dlib = "dlib"
-    facenet = "facenet"
+# From the embedder registry (which imports no model), so a new embedder is a new
+# row there; mypy cannot read members built at run time.
+Embedder = StrEnum("Embedder", [(n, n) for n in embedders.CHOICES])  # type: ignore[misc]
 
 
-class Decoder(StrEnum):
-    auto = "auto"
-    decord = "decord"
-    opencv = "opencv"
-    torchcodec = "torchcodec"
+# From the decoder registry (which imports no backend): likewise.
+Decoder = StrEnum("Decoder", [(n, n) for n in decoders.DECODERS])  # type: ignore[misc]
 
 
 class Device(StrEnum):
@@ -57,30 +56,6 @@ class FailOn(StrEnum):
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-class _Signalled(BaseException):  # a BaseException, like KeyboardInterrupt
-    """Raised by our SIGINT / SIGTERM handlers. Not a KeyboardInterrupt: click would
-    catch that and exit 1 ("Aborted!"), and the conventional codes are 130 / 143."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _on_signal(signum: int, frame: object) -> None:
-    raise _Signalled(signum)
-
-
-def _error_line(message: str) -> None:
-    """One unwrapped line on stderr, whatever the terminal width."""
-    sys.stderr.write(f"drift-audit: error: {' '.join(message.split())}\n")
-    sys.stderr.flush()
-
-
-def _die(message: str, code: int = EXIT_INPUT) -> typer.Exit:
-    _error_line(message)
-    return typer.Exit(code)
-
-
 def _parse_cast(values: list[str]) -> tuple:  # type: ignore[type-arg]
     from drift_audit.config import CastMember
 
@@ -88,7 +63,7 @@ def _parse_cast(values: list[str]) -> tuple:  # type: ignore[type-arg]
     for value in values:
         name, sep, image = value.partition("=")
         if not sep or not name.strip() or not image.strip():
-            raise _die(f"--cast {value!r}: expected NAME=IMAGE")
+            raise die(f"--cast {value!r}: expected NAME=IMAGE")
         members.append(CastMember(name.strip(), Path(image.strip())))
     return tuple(members)
 
@@ -137,7 +112,7 @@ def audit_command(
         typer.Option(
             help="Face embedder; auto = facenet when its weights are installed, else dlib."
         ),
-    ] = Embedder.auto,
+    ] = Embedder[embedders.AUTO],
     weights: Annotated[
         Path | None, typer.Option(help="Local facenet vggface2 weights file.")
     ] = None,
@@ -164,7 +139,7 @@ def audit_command(
     confidence: Annotated[float, typer.Option(help="Smallest face detector confidence.")] = 0.92,
     faces_per_track: Annotated[int, typer.Option(help="Best faces embedded per track.")] = 5,
     batch_size: Annotated[int, typer.Option(help="Faces per embedder batch.")] = 32,
-    decoder: Annotated[Decoder, typer.Option(help="Video decoder backend.")] = Decoder.auto,
+    decoder: Annotated[Decoder, typer.Option(help="Video decoder backend.")] = Decoder["auto"],
     device: Annotated[Device, typer.Option(help="Where models run.")] = Device.auto,
     clip_timeout: Annotated[
         float, typer.Option(help="Seconds allowed per clip; 0 = no limit.")
@@ -186,9 +161,7 @@ def audit_command(
     """Audit character drift across CLIPS given in story order."""
     from drift_audit.config import AuditConfig
     from drift_audit.errors import ConfigError
-    from drift_audit.files import check_writable, write_atomic
     from drift_audit.inputs import expand
-    from drift_audit.report import json as json_report
 
     try:
         config = AuditConfig(
@@ -213,48 +186,82 @@ def audit_command(
         )
         if weights is not None and not weights.is_file():
             raise ConfigError(f"--weights {weights}: no such file")
-        json_path = Path(json_out) if json_out not in (None, "-") else None
-        if json_path is not None:
-            check_writable(json_path)
-        for option, out_path in (("--html", html_out), ("--contact-sheet", sheet_out)):
-            if out_path is not None:
-                check_writable(out_path, option)
+        outputs = _outputs(json_out, html_out, sheet_out)
     except (ConfigError, OutputError) as exc:
-        raise _die(str(exc)) from None
+        raise die(str(exc)) from None
 
     inputs = expand(clips)
     if not inputs:
-        raise _die("no clips given (stdin was empty)")
+        raise die("no clips given (stdin was empty)")
 
     report = _run(inputs, config, quiet)
+    interrupts.check()  # a signal during the last stage: the previous report stays
 
     for clip in report.unreadable:
-        _error_line(clip.error or f"{clip.path}: unreadable")
-    try:
-        text = json_report.dumps(report)
-        if json_path is not None:
-            write_atomic(json_path, text)
-        elif json_out == "-":
-            sys.stdout.write(text)
-            sys.stdout.flush()
-        if html_out is not None:
-            from drift_audit.report.html import render_html
-
-            write_atomic(html_out, render_html(report))
-        if sheet_out is not None:
-            from drift_audit.report.contact_sheet import render_contact_sheet
-
-            write_atomic(sheet_out, render_contact_sheet(report))
-    except OutputError as exc:
-        raise _die(str(exc)) from None
+        error_line(clip.error or f"{clip.path}: unreadable")
+    _write_reports(report, outputs, json_out == "-")
     if not quiet or json_out != "-":
         from drift_audit.report.terminal import render
 
         # stdout carries the results: the table, unless it already carries JSON.
         render(report, err if json_out == "-" else Console(highlight=False, soft_wrap=True))
+    interrupts.check()  # the new reports are whole; the signal still decides the code
     if report.unreadable:
         raise typer.Exit(EXIT_INPUT)
     raise typer.Exit(EXIT_FINDINGS if report.failed else EXIT_PASS)
+
+
+def _outputs(
+    json_out: str | None, html_out: Path | None, sheet_out: Path | None
+) -> dict[str, Path]:
+    """option -> report path, each checked writable before any work is done.
+
+    Raises:
+        OutputError: a report cannot be written there.
+        ConfigError: two reports were given the same path (one would overwrite the other).
+    """
+    from drift_audit.errors import ConfigError
+    from drift_audit.files import check_writable
+
+    given = {
+        "--json": Path(json_out) if json_out not in (None, "-") else None,
+        "--html": html_out,
+        "--contact-sheet": sheet_out,
+    }
+    outputs = {option: path for option, path in given.items() if path is not None}
+    seen: dict[Path, str] = {}
+    for option, path in outputs.items():
+        key = path.resolve()
+        if key in seen:
+            raise ConfigError(f"{seen[key]} and {option} name the same file {path}")
+        seen[key] = option
+        check_writable(path, option)
+    return outputs
+
+
+def _write_reports(report: Report, outputs: dict[str, Path], json_to_stdout: bool) -> None:
+    """Every asked-for report, each written whole or not at all."""
+    from drift_audit.files import write_atomic
+    from drift_audit.report import json as json_report
+
+    try:
+        if "--json" in outputs or json_to_stdout:
+            text = json_report.dumps(report)
+            if json_to_stdout:
+                sys.stdout.write(text)
+                sys.stdout.flush()
+            else:
+                write_atomic(outputs["--json"], text)
+        if "--html" in outputs:
+            from drift_audit.report.html import render_html
+
+            write_atomic(outputs["--html"], render_html(report))
+        if "--contact-sheet" in outputs:
+            from drift_audit.report.contact_sheet import render_contact_sheet
+
+            write_atomic(outputs["--contact-sheet"], render_contact_sheet(report))
+    except OutputError as exc:
+        raise die(str(exc)) from None
 
 
 def _run(inputs: list, config: object, quiet: bool):  # type: ignore[type-arg, no-untyped-def]
@@ -280,62 +287,7 @@ def _run(inputs: list, config: object, quiet: bool):  # type: ignore[type-arg, n
 
             return audit(inputs, config, hook=hook)  # type: ignore[arg-type]
     except DriftAuditError as exc:
-        raise _die(str(exc)) from None
-
-
-models_app = typer.Typer(
-    add_completion=False,
-    rich_markup_mode=None,
-    invoke_without_command=True,
-    help="List or install face embedder weights.",
-)
-
-
-@models_app.callback()
-def models_list(ctx: typer.Context) -> None:
-    """List embedders, where their weights are, and their sha256."""
-    if ctx.invoked_subcommand is not None:
-        return
-    from drift_audit.errors import ModelError
-    from drift_audit.files import sha256_of
-    from drift_audit.identity.embedders.dlib import dlib_model_files
-    from drift_audit.identity.embedders.weights import (
-        FACENET_FILE,
-        find_facenet_weights,
-        models_dir,
-    )
-
-    out = Console(highlight=False)
-    try:
-        _, resnet = dlib_model_files()
-        out.print(f"dlib     installed  {resnet}  sha256 {sha256_of(resnet)}")
-    except ModelError as exc:
-        out.print(f"dlib     missing    {exc}")
-    facenet = find_facenet_weights()
-    if facenet is None:
-        out.print(
-            f"facenet  missing    (looked for {models_dir() / FACENET_FILE} and facenet-pytorch's "
-            "cache; install with `drift-audit models import PATH`, or it downloads on first "
-            "use of --embedder facenet)"
-        )
-    else:
-        out.print(f"facenet  installed  {facenet}  sha256 {sha256_of(facenet)}")
-
-
-@models_app.command("import")
-def models_import(
-    path: Annotated[Path, typer.Argument(help="A vggface2 InceptionResnetV1 weights file.")],
-) -> None:
-    """Check that PATH loads as facenet vggface2 weights and install it for later runs."""
-    from drift_audit.errors import ModelError
-    from drift_audit.files import sha256_of
-    from drift_audit.identity.embedders.weights import import_facenet_weights
-
-    try:
-        target = import_facenet_weights(path)
-    except ModelError as exc:
-        raise _die(str(exc)) from None
-    Console(highlight=False).print(f"installed {target}  sha256 {sha256_of(target)}")
+        raise die(str(exc)) from None
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -344,19 +296,17 @@ def main(argv: list[str] | None = None) -> None:
     if "--version" in args[: args.index("--") if "--" in args else len(args)]:
         print(f"drift-audit {__version__}")
         sys.exit(0)
-    previous = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        if args[:1] == ["models"]:
-            models_app(args[1:], prog_name="drift-audit models")
-        else:
-            audit_app(args, prog_name="drift-audit")
-    except (_Signalled, KeyboardInterrupt) as exc:
-        signum = exc.signum if isinstance(exc, _Signalled) else signal.SIGINT
-        # No second signal may cut the exit short; the report is already safe (atomic).
-        for sig in previous:
+        with interrupts.watching():
+            if args[:1] == ["models"]:
+                from drift_audit.cli_models import models_app
+
+                models_app(args[1:], prog_name="drift-audit models")
+            else:
+                audit_app(args, prog_name="drift-audit")
+    except interrupts.Interrupted as exc:
+        # No second signal may cut the exit short; a report is written atomically.
+        for sig in interrupts.SIGNALS:
             signal.signal(sig, signal.SIG_IGN)
-        _error_line("interrupted" if signum == signal.SIGINT else "terminated")
-        sys.exit(128 + signum)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        error_line("interrupted" if exc.signum == signal.SIGINT else "terminated")
+        sys.exit(128 + exc.signum)

@@ -1,15 +1,12 @@
-"""Wires the stages together; the only module that knows their order.
+"""audit(): the order of the stages, and the only module that knows it.
 
-Per clip: decode pass 1 (every frame, thumbnails) -> shots; decode pass 2 (sampled
-frames) -> full-frame detection in batches when a shot starts and every redetect_s,
-detection around the live tracks between -> track per shot, keeping the best crops
--> embed. In one process, pass 1 of the next clip runs in a thread beside pass 2.
-Then, over all clips: cluster tracks into characters -> drift -> findings.
+inputs -> cached analyses -> the other clips analysed (`run/`: shots, faces, tracks,
+embeddings; here or in worker processes) -> identity over all clips (`identity/`:
+cluster tracks into characters, link generations, measure drift, findings) -> Report.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,19 +15,14 @@ import numpy as np
 
 from drift_audit.config import AuditConfig
 from drift_audit.errors import InputError
-from drift_audit.identity.characters import WEAK_EVIDENCE, Metric, build_characters
-from drift_audit.identity.cluster import link_generations
-from drift_audit.identity.findings import findings
+from drift_audit.progress import ProgressHook, Timings, no_progress
+from drift_audit.run.models import Models
 from drift_audit.types import ClipResult, EmbedderInfo, Report
 
 if TYPE_CHECKING:
     from drift_audit.cache import ClipCache
-from drift_audit.identity.cluster import cannot_link
-from drift_audit.progress import ProgressHook, no_progress
-from drift_audit.run.cast import embed_image
-from drift_audit.run.clip import analyse_clip
-from drift_audit.run.models import Models
-from drift_audit.run.prefetch import ScanAhead
+    from drift_audit.identity.characters import Metric
+    from drift_audit.types import Character, Finding
 
 
 def audit(
@@ -48,17 +40,58 @@ def audit(
         hook: progress callback.
         models: detector and embedder to use (built from config when None).
     Returns:
-        The report. Never raises for a bad clip; raises InputError for a bad cast image.
+        The report. Never raises for a bad clip.
+    Raises:
+        InputError: a cast image cannot be read or holds no face.
     """
-    models = models or Models(config)
-    timings: dict[str, float] = {}
-    cast: dict[str, np.ndarray] = {}
-    cast_images: dict[str, np.ndarray] = {}
-    tick = time.perf_counter()
-    for member in config.cast:
-        cast[member.name], cast_images[member.name] = embed_image(member.image, models)
-    timings["cast"] = time.perf_counter() - tick
+    from drift_audit.run.cast import embed_cast
 
+    models = models or Models(config)
+    timings = Timings()
+    with timings.stage("cast"):
+        cast, cast_images = embed_cast(config.cast, models)
+    results, tasks = _plan(paths)
+    cache, keys, identities = _open_cache(tasks, config, models)
+    todo = []
+    for index, path in tasks:
+        hit = cache.load(keys[index], index, str(path)) if cache and index in keys else None
+        if hit is not None:
+            results[index] = hit
+        else:
+            todo.append((index, path))
+
+    def done(result: ClipResult) -> None:
+        results[result.index] = result
+        # A file replaced since it was hashed holds other content than its key says:
+        # its analysis is reported but never stored under that key.
+        if (
+            cache
+            and result.status == "ok"
+            and result.index in keys
+            and _identity(Path(result.path)) == identities[result.index]
+        ):
+            cache.store(keys[result.index], result)
+
+    _run_clips(todo, config, models, done, hook)
+    if cache:
+        timings.add("cache_hits", float(cache.hits))
+    clips = [results[i] for i in sorted(results)]
+    ok = {r.index: r for r in clips if r.status == "ok"}
+    characters: list[Character] = []
+    found: list[Finding] = []
+    embedder_info = None
+    if ok:
+        metric, embedder_info = _metric(config, models)
+        with timings.stage("cluster+drift"):
+            characters, found = _identify(ok, metric, cast, cast_images)
+    for r in clips:
+        timings.merge(r.timings)
+    return Report(clips, characters, found, embedder_info, config.fail_on, timings.seconds)
+
+
+def _plan(paths: list[Path | InputError]) -> tuple[dict[int, ClipResult], list[tuple[int, Path]]]:
+    """(error entries by clip index, the clips to analyse). A path given twice is
+    audited once; its second place says so."""
     results: dict[int, ClipResult] = {}
     tasks: list[tuple[int, Path]] = []
     seen: dict[Path, int] = {}
@@ -74,103 +107,108 @@ def audit(
             continue
         seen[key] = index
         tasks.append((index, path))
+    return results, tasks
 
-    cache, keys = open_cache(tasks, config, models)
-    todo = []
-    for index, path in tasks:
-        hit = cache.load(keys[index], index, str(path)) if cache and index in keys else None
-        if hit is not None:
-            results[index] = hit
-        else:
-            todo.append((index, path))
 
-    def done(result: ClipResult) -> None:
-        results[result.index] = result
-        if cache and result.status == "ok" and result.index in keys:
-            cache.store(keys[result.index], result)
-
-    if todo and (config.jobs > 1 or config.clip_timeout_s > 0):
+def _run_clips(
+    todo: list[tuple[int, Path]],
+    config: AuditConfig,
+    models: Models,
+    done: Callable[[ClipResult], None],
+    hook: ProgressHook,
+) -> None:
+    """Analyse the clips the cache did not have: in worker processes when clips run in
+    parallel or under a time budget, else in this process."""
+    if not todo:
+        return
+    if config.jobs > 1 or config.clip_timeout_s > 0:
         from drift_audit.run.workers import run_in_workers
 
         run_in_workers(todo, config, config.jobs, done, hook)
     else:
-        from drift_audit.run.engine import analyse_safely
+        from drift_audit.run.engine import run_here
 
-        ahead: ScanAhead | None = None
-        for k, (index, path) in enumerate(todo):
-            hook(f"clip {index}", 0, 0)
-            scanned = ahead.result if ahead else None
-            ahead = ScanAhead(*todo[k + 1], config, models.device) if k + 1 < len(todo) else None
+        run_here(todo, config, models, done, hook)
 
-            def analyse(
-                i: int, p: Path, h: ProgressHook, scanned: Callable[[], ClipResult] | None = scanned
-            ) -> ClipResult:
-                return analyse_clip(i, p, config, models, h, scanned)
 
-            done(analyse_safely(analyse, index, path, hook))
-    if cache:
-        timings["cache_hits"] = float(cache.hits)
-    results = [results[i] for i in sorted(results)]
-    ok = {r.index: r for r in results if r.status == "ok"}
+def _metric(config: AuditConfig, models: Models) -> tuple[Metric, EmbedderInfo]:
+    """The embedder's similarity, centroid and thresholds, and how the report names them."""
+    from drift_audit.identity.characters import Metric
+
+    embedder = models.embedder
+    metric = Metric(
+        embedder.similarity,
+        embedder.centroid,
+        config.threshold or embedder.threshold,
+        embedder.uncertain_margin,
+    )
+    info = EmbedderInfo(
+        embedder.name,
+        embedder.weights_sha256,
+        metric.threshold,
+        metric.uncertain_margin,
+        models.choice,
+    )
+    return metric, info
+
+
+def _identify(
+    ok: dict[int, ClipResult],
+    metric: Metric,
+    cast: dict[str, np.ndarray],
+    cast_images: dict[str, np.ndarray],
+) -> tuple[list[Character], list[Finding]]:
+    """Every clip's tracks -> characters across clips -> findings."""
+    from drift_audit.identity.characters import WEAK_EVIDENCE, build_characters
+    from drift_audit.identity.cluster import cannot_link, cluster, link_generations
+    from drift_audit.identity.findings import findings
+
     tracks = sorted(
         (t for r in ok.values() for t in r.tracks),
         key=lambda t: (t.clip, t.first_frame, float(t.faces.xyxy[0, 0])),
     )
-    characters, found = [], []
-    embedder_info = None
-    if ok:
-        embedder = models.embedder
-        metric = Metric(
-            embedder.similarity,
-            embedder.centroid,
-            config.threshold or embedder.threshold,
-            embedder.uncertain_margin,
-        )
-        embedder_info = EmbedderInfo(
-            embedder.name,
-            embedder.weights_sha256,
+    labels = np.zeros(0, np.int64)
+    if tracks:
+        cents = np.stack([t.embedding_for(metric.centroid) for t in tracks])
+        weak = np.array([float(t.crop_quality.max()) < WEAK_EVIDENCE for t in tracks])
+        labels = cluster(
+            metric.similarity(cents, cents),
+            cannot_link(tracks),
             metric.threshold,
-            metric.uncertain_margin,
-            models.choice,
+            weak,
+            2 * metric.uncertain_margin,
         )
-        tick = time.perf_counter()
-        labels = np.zeros(0, np.int64)
-        if tracks:
-            from drift_audit.identity.cluster import cluster
-
-            cents = np.stack([t.embedding_for(metric.centroid) for t in tracks])
-            weak = np.array([float(t.crop_quality.max()) < WEAK_EVIDENCE for t in tracks])
-            labels = cluster(
-                metric.similarity(cents, cents),
-                cannot_link(tracks),
-                metric.threshold,
-                weak,
-                2 * metric.uncertain_margin,
-            )
-            labels = link_generations(tracks, labels, metric)
-        characters = build_characters(tracks, labels, ok, metric, cast, cast_images)
-        found = findings(characters, tracks, ok, metric, cast)
-        timings["cluster+drift"] = time.perf_counter() - tick
-    for r in results:
-        for stage, seconds in r.timings.items():
-            timings[stage] = timings.get(stage, 0.0) + seconds
-    return Report(results, characters, found, embedder_info, config.fail_on, timings)
+        labels = link_generations(tracks, labels, metric)
+    characters = build_characters(tracks, labels, ok, metric, cast, cast_images)
+    return characters, findings(characters, tracks, ok, metric, cast)
 
 
-def open_cache(
+def _open_cache(
     tasks: list[tuple[int, Path]], config: AuditConfig, models: Models
-) -> tuple[ClipCache | None, dict[int, str]]:
-    """The cache and each readable clip's key (content hash + settings + weights)."""
+) -> tuple[ClipCache | None, dict[int, str], dict[int, object]]:
+    """The cache, each readable clip's key (content hash + settings + weights + code)
+    and the identity of the file that was hashed (`cache.file_identity`)."""
     if not config.use_cache or not tasks:
-        return None, {}
+        return None, {}, {}
     from drift_audit.cache import ClipCache, cache_key, default_dir
     from drift_audit.files import sha256_of
 
     embedder = models.embedder
     keys: dict[int, str] = {}
+    identities: dict[int, object] = {}
     for index, path in tasks:
         try:
+            identities[index] = _identity(path)
             keys[index] = cache_key(sha256_of(path), config, embedder.name, embedder.weights_sha256)
         except OSError:
             continue  # unreadable: the analysis reports why
-    return ClipCache(config.cache_dir or default_dir()), keys
+    return ClipCache(config.cache_dir or default_dir()), keys, identities
+
+
+def _identity(path: Path) -> object:
+    from drift_audit.cache import file_identity
+
+    try:
+        return file_identity(path)
+    except OSError:
+        return None

@@ -109,6 +109,18 @@ class FakeEmbedder(Embedder):
         return out
 
 
+@pytest.fixture(autouse=True)
+def analysis_cache(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """Every test audits with an empty per-clip analysis cache of its own, never the
+    user's (~/.cache/drift-audit): a test must not pass, or fail, on analyses an older
+    run of other code left there. Worker processes inherit the variable."""
+    folder = tmp_path_factory.mktemp("analysis-cache")
+    monkeypatch.setenv("DRIFT_AUDIT_CACHE", str(folder))
+    return folder
+
+
 @pytest.fixture
 def fake_detector() -> FakeDetector:
     return FakeDetector()
@@ -121,15 +133,14 @@ def fake_embedder() -> FakeEmbedder:
 
 @pytest.fixture
 def fake_models(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[dict[str, object]]:
-    """Makes every `drift_audit.pipeline.Models(config)` use the fakes, with an empty
-    per-clip analysis cache of the test's own (never the user's cache folder).
+    """Makes every `drift_audit.pipeline.Models(config)` use the fakes (the analysis
+    cache is the test's own, see `analysis_cache`).
 
     Yields a dict that holds the last detector and embedder handed out, so a test
     can check that they were (or were not) used.
     """
     from drift_audit import pipeline
 
-    monkeypatch.setenv("DRIFT_AUDIT_CACHE", str(tmp_path / "analysis-cache"))
     made: dict[str, object] = {}
 
     class FakeModels(pipeline.Models):

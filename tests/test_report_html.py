@@ -13,8 +13,10 @@ import cv2
 import numpy as np
 import pytest
 
+from drift_audit.report.common import THUMB_PX
 from drift_audit.report.contact_sheet import render_contact_sheet
-from drift_audit.report.html import THUMB_PX, cell_id, render_html
+from drift_audit.report.html import render_html
+from drift_audit.report.html_parts import cell_id
 from drift_audit.types import (
     Appearance,
     Character,

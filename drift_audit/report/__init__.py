@@ -1,1 +1,2 @@
-"""Report renderers: terminal (rich) and JSON (with its schema)."""
+"""Report renderers: json (+ schema.json), terminal (rich), html (+ html_parts), and the
+contact sheet; common holds what they share (verdict wording, cell levels, thumbnails)."""

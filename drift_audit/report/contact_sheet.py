@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 from drift_audit import __version__
-from drift_audit.report.html import THUMB_PX, as_rgb, cell_level, fit, verdict
+from drift_audit.report.common import THUMB_PX, as_rgb, cell_level, readable, thumbnail, verdict
 from drift_audit.types import Character, ClipResult, EmbedderInfo, Report
 
 _FONT = cv2.FONT_HERSHEY_SIMPLEX
@@ -73,10 +73,10 @@ def _put(
 
 
 def _paste(img: np.ndarray, face: np.ndarray | None, x: int, y: int) -> bool:
-    rgb = as_rgb(face)
-    if rgb is None:
+    bgr = thumbnail(face)
+    if bgr is None:
         return False
-    img[y : y + THUMB_PX, x : x + THUMB_PX] = cv2.cvtColor(fit(rgb, THUMB_PX), cv2.COLOR_RGB2BGR)
+    img[y : y + THUMB_PX, x : x + THUMB_PX] = bgr
     return True
 
 
@@ -122,28 +122,35 @@ def _row(
     _put(img, caption, x + 2, y + THUMB_PX + _PAD + 20, _CELL_W - 4, scale=0.4, centre=True)
     for clip in ok:
         x += _CELL_W
-        sim = ch.clip_similarity.get(clip.index)
-        thumb = ch.thumbnails.get(clip.index)
-        if sim is None and as_rgb(thumb) is None:
-            cv2.rectangle(img, (x, y + 2), (x + _CELL_W - 1, y + _ROW_H - 3), (245, 243, 242), -1)
-            _placeholder(img, x + _PAD, y + _PAD, "not in clip")
-            continue
-        lvl = cell_level(ch, clip.index, emb)
-        cv2.rectangle(img, (x, y + 2), (x + _CELL_W - 1, y + _ROW_H - 3), _TINT[lvl], -1)
-        if not _paste(img, thumb, x + _PAD, y + _PAD):
-            _placeholder(img, x + _PAD, y + _PAD, "no image")
-        text = "-" if sim is None else f"{sim:.2f}"
-        _put(
-            img,
-            text,
-            x,
-            y + THUMB_PX + _PAD + 24,
-            _CELL_W,
-            scale=0.6,
-            colour=_TEXT[lvl],
-            thickness=2,
-            centre=True,
-        )
+        _cell(img, ch, clip.index, emb, x, y)
+
+
+def _cell(
+    img: np.ndarray, ch: Character, clip: int, emb: EmbedderInfo | None, x: int, y: int
+) -> None:
+    """A character's cell in one clip: its face tinted by level, the similarity under it."""
+    sim = ch.clip_similarity.get(clip)
+    thumb = ch.thumbnails.get(clip)
+    if sim is None and as_rgb(thumb) is None:
+        cv2.rectangle(img, (x, y + 2), (x + _CELL_W - 1, y + _ROW_H - 3), (245, 243, 242), -1)
+        _placeholder(img, x + _PAD, y + _PAD, "not in clip")
+        return
+    lvl = cell_level(ch, clip, emb)
+    cv2.rectangle(img, (x, y + 2), (x + _CELL_W - 1, y + _ROW_H - 3), _TINT[lvl], -1)
+    if not _paste(img, thumb, x + _PAD, y + _PAD):
+        _placeholder(img, x + _PAD, y + _PAD, "no image")
+    text = "-" if sim is None else f"{sim:.2f}"
+    _put(
+        img,
+        text,
+        x,
+        y + THUMB_PX + _PAD + 24,
+        _CELL_W,
+        scale=0.6,
+        colour=_TEXT[lvl],
+        thickness=2,
+        centre=True,
+    )
 
 
 def _encode(img: np.ndarray) -> bytes:
@@ -162,7 +169,7 @@ def render_contact_sheet(report: Report) -> bytes:
     Returns:
         A PNG; a small one that says so when no face was found or no clip was readable.
     """
-    ok = [c for c in report.clips if c.status == "ok"]
+    ok = readable(report)
     emb = report.embedder
     if not report.characters:
         img = np.full((60, 360, 3), _BG, np.uint8)

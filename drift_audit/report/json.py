@@ -1,4 +1,4 @@
-"""The JSON report (schema_version 1): deterministic bytes, written atomically."""
+"""The JSON report (schema_version 1): deterministic bytes (files.write_atomic writes them)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import numpy as np
 from drift_audit import __version__
 from drift_audit.faces.attributes import ATTRIBUTES, FACIAL_HAIR_PRESENT, facial_hair_score
 from drift_audit.faces.colour import colour_name
-from drift_audit.identity.characters import clip_verdict
-from drift_audit.types import Report
+from drift_audit.report.common import cell_verdict
+from drift_audit.types import Character, ClipResult, EmbedderInfo, Report
 
 SCHEMA_VERSION = 1
 
@@ -42,95 +42,6 @@ def to_dict(report: Report) -> dict[str, Any]:
     """The report as plain JSON types. Floats are rounded to 4 places; no timings,
     so the same input gives the same bytes."""
     emb = report.embedder
-    clips = []
-    for c in report.clips:
-        info = c.info
-        fps = info.fps if info else 0.0
-        frames = c.last_frame + 1 if c.status == "ok" else (info.n_frames if info else 0)
-        clips.append(
-            {
-                "index": c.index,
-                "path": printable(c.path),
-                "status": c.status,
-                "error": None if c.error is None else printable(c.error),
-                "decoder": info.backend if info else None,
-                "decode_mode": c.decode_mode if info else None,
-                "fps": _r(fps),
-                "frames": frames,
-                "duration_s": _r(c.time_of(c.last_frame) + (1 / fps if fps else 0))
-                if c.times
-                else 0.0,
-                "frames_decoded": c.frames_read,
-                "frames_expected": c.frames_expected,
-                "width": info.width if info else 0,
-                "height": info.height if info else 0,
-                "corrupt_frames": c.corrupt_frames,
-                "shots": [
-                    {
-                        "index": s.index,
-                        "start_frame": s.start_frame,
-                        "end_frame": s.end_frame,
-                        "start_s": _r(s.start_s),
-                        "end_s": _r(s.end_s),
-                    }
-                    for s in c.shots
-                ],
-                "glitch_frames": [g.frame for g in c.glitches],
-                "tracks": len(c.tracks),
-            }
-        )
-    characters = [
-        {
-            "id": ch.id,
-            "name": ch.name,
-            "appearances": [
-                {
-                    "clip": a.clip,
-                    "shot": a.shot,
-                    "start_s": _r(a.start_s),
-                    "end_s": _r(a.end_s),
-                    "faces": a.faces,
-                    "similarity": _r(a.similarity),
-                    "attributes": _attributes(a.attributes),
-                }
-                for a in ch.appearances
-            ],
-            "clip_similarity": {str(k): _r(v) for k, v in sorted(ch.clip_similarity.items())},
-            "clips": [
-                {
-                    "clip": k,
-                    "similarity": _r(v),
-                    "previous_similarity": (
-                        _r(ch.previous_similarity[k]) if k in ch.previous_similarity else None
-                    ),
-                    "spread": _r(ch.spread.get(k, 0.0)),
-                    "faces": ch.faces.get(k, 0),
-                    "evidence": _r(ch.evidence.get(k, 0.0)),
-                    "attributes": _attributes(ch.attributes.get(k)),
-                    "verdict": None
-                    if emb is None
-                    else clip_verdict(
-                        v, ch.evidence.get(k, 1.0), emb.threshold, emb.uncertain_margin
-                    ),
-                }
-                for k, v in sorted(ch.clip_similarity.items())
-            ],
-            "coherence_horizon": ch.coherence_horizon,
-            "drift_slope": _r(ch.drift_slope),
-        }
-        for ch in report.characters
-    ]
-    findings = [
-        {
-            "kind": f.kind,
-            "severity": f.severity,
-            "character": f.character,
-            "clip": f.clip,
-            "frame": f.frame,
-            "message": f.message,
-        }
-        for f in report.findings
-    ]
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "drift-audit", "version": __version__},
@@ -142,9 +53,19 @@ def to_dict(report: Report) -> dict[str, Any]:
             "threshold": _r(emb.threshold),
             "uncertain_margin": _r(emb.uncertain_margin),
         },
-        "clips": clips,
-        "characters": characters,
-        "findings": findings,
+        "clips": [_clip(c) for c in report.clips],
+        "characters": [_character(ch, emb) for ch in report.characters],
+        "findings": [
+            {
+                "kind": f.kind,
+                "severity": f.severity,
+                "character": f.character,
+                "clip": f.clip,
+                "frame": f.frame,
+                "message": f.message,
+            }
+            for f in report.findings
+        ],
         "summary": {
             "clips": len(report.clips),
             "unreadable_clips": len(report.unreadable),
@@ -156,6 +77,76 @@ def to_dict(report: Report) -> dict[str, Any]:
     }
 
 
+def _clip(c: ClipResult) -> dict[str, Any]:
+    info = c.info
+    fps = info.fps if info else 0.0
+    return {
+        "index": c.index,
+        "path": printable(c.path),
+        "status": c.status,
+        "error": None if c.error is None else printable(c.error),
+        "decoder": info.backend if info else None,
+        "decode_mode": c.decode_mode if info else None,
+        "fps": _r(fps),
+        "frames": c.last_frame + 1 if c.status == "ok" else (info.n_frames if info else 0),
+        "duration_s": _r(c.time_of(c.last_frame) + (1 / fps if fps else 0)) if c.times else 0.0,
+        "frames_decoded": c.frames_read,
+        "frames_expected": c.frames_expected,
+        "width": info.width if info else 0,
+        "height": info.height if info else 0,
+        "corrupt_frames": c.corrupt_frames,
+        "shots": [
+            {
+                "index": s.index,
+                "start_frame": s.start_frame,
+                "end_frame": s.end_frame,
+                "start_s": _r(s.start_s),
+                "end_s": _r(s.end_s),
+            }
+            for s in c.shots
+        ],
+        "glitch_frames": [g.frame for g in c.glitches],
+        "tracks": len(c.tracks),
+    }
+
+
+def _character(ch: Character, emb: EmbedderInfo | None) -> dict[str, Any]:
+    return {
+        "id": ch.id,
+        "name": ch.name,
+        "appearances": [
+            {
+                "clip": a.clip,
+                "shot": a.shot,
+                "start_s": _r(a.start_s),
+                "end_s": _r(a.end_s),
+                "faces": a.faces,
+                "similarity": _r(a.similarity),
+                "attributes": _attributes(a.attributes),
+            }
+            for a in ch.appearances
+        ],
+        "clip_similarity": {str(k): _r(v) for k, v in sorted(ch.clip_similarity.items())},
+        "clips": [
+            {
+                "clip": k,
+                "similarity": _r(v),
+                "previous_similarity": (
+                    _r(ch.previous_similarity[k]) if k in ch.previous_similarity else None
+                ),
+                "spread": _r(ch.spread.get(k, 0.0)),
+                "faces": ch.faces.get(k, 0),
+                "evidence": _r(ch.evidence.get(k, 0.0)),
+                "attributes": _attributes(ch.attributes.get(k)),
+                "verdict": cell_verdict(ch, k, emb),
+            }
+            for k, v in sorted(ch.clip_similarity.items())
+        ],
+        "coherence_horizon": ch.coherence_horizon,
+        "drift_slope": _r(ch.drift_slope),
+    }
+
+
 def printable(text: str) -> str:
     """A file name as valid UTF-8 text: undecodable bytes (surrogate escapes from the
     file system) are shown as \\xNN instead of breaking the report."""
@@ -163,10 +154,12 @@ def printable(text: str) -> str:
 
 
 def dumps(report: Report) -> str:
+    """The report as JSON text: keys sorted, two-space indent, one final newline."""
     return json.dumps(to_dict(report), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def schema() -> dict[str, Any]:
     """The JSON Schema that every report validates against (shipped in the package)."""
     text = resources.files("drift_audit.report").joinpath("schema.json").read_text("utf-8")
-    return json.loads(text)  # type: ignore[no-any-return]
+    data: dict[str, Any] = json.loads(text)
+    return data

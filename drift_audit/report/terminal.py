@@ -8,21 +8,38 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from drift_audit.types import Report
+from drift_audit.report.common import cell_level, readable, row_label, verdict
+from drift_audit.types import Character, ClipResult, EmbedderInfo, Report
 
 _SEVERITY_STYLE = {"fail": "bold red", "warn": "yellow"}
+_LEVEL_MARK = {"ok": ("", "green"), "unsure": (" ?", "yellow"), "bad": (" ✗", "bold red")}
+_VERDICT_TEXT = {
+    "FAIL": ("FAIL", "bold red"),
+    "INCOMPLETE": ("INCOMPLETE (unreadable input)", "bold red"),
+    "PASS": ("PASS", "bold green"),
+}
 
 
-def _cell(sim: float, threshold: float, margin: float) -> Text:
-    if sim < threshold:
-        return Text(f"{sim:.2f} ✗", style="bold red")
-    if sim < threshold + margin:
-        return Text(f"{sim:.2f} ?", style="yellow")
-    return Text(f"{sim:.2f}", style="green")
+def _cell(ch: Character, clip: int, emb: EmbedderInfo) -> Text | str:
+    """A character's similarity in a clip, marked by the same verdict as the JSON's."""
+    sim = ch.clip_similarity.get(clip)
+    if sim is None:
+        return "—"
+    mark, style = _LEVEL_MARK[cell_level(ch, clip, emb)]
+    return Text(f"{sim:.2f}{mark}", style=style)
 
 
-def render(report: Report, console: Console) -> None:
-    """Print the matrix, the findings and a verdict line."""
+def _matrix(characters: list[Character], ok: list[ClipResult], emb: EmbedderInfo) -> Table:
+    table = Table(title="identity similarity to anchor (character x clip)", title_justify="left")
+    table.add_column("character")
+    for clip in ok:
+        table.add_column(f"{clip.index}: {Path(clip.path).name}", justify="right")
+    for ch in characters:
+        table.add_row(row_label(ch), *(_cell(ch, clip.index, emb) for clip in ok))
+    return table
+
+
+def _clips(report: Report, console: Console) -> None:
     emb = report.embedder
     if emb is not None:
         console.print(
@@ -39,45 +56,36 @@ def render(report: Report, console: Console) -> None:
             )
         else:
             console.print(Text(f"clip {clip.index}: {clip.error}", style="red"))
-    ok = [c for c in report.clips if c.status == "ok"]
-    if report.characters and emb is not None:
-        table = Table(
-            title="identity similarity to anchor (character x clip)", title_justify="left"
+
+
+def _findings(report: Report, console: Console) -> None:
+    if not report.findings:
+        return
+    console.print("[bold]findings[/]")
+    for f in report.findings:
+        console.print(
+            Text.assemble(
+                (f"{f.severity:<4} ", _SEVERITY_STYLE[f.severity]),
+                (f"{f.kind:<19} ", "bold"),
+                f.message,
+            )
         )
-        table.add_column("character")
-        for clip in ok:
-            table.add_column(f"{clip.index}: {Path(clip.path).name}", justify="right")
-        for ch in report.characters:
-            cells: list[Text | str] = [ch.id if ch.name is None else f"{ch.id} {ch.name}"]
-            for clip in ok:
-                sim = ch.clip_similarity.get(clip.index)
-                cells.append(
-                    "—" if sim is None else _cell(sim, emb.threshold, emb.uncertain_margin)
-                )
-            table.add_row(*cells)
-        console.print(table)
+
+
+def render(report: Report, console: Console) -> None:
+    """Print the clips, the matrix, the findings and a verdict line."""
+    _clips(report, console)
+    ok = readable(report)
+    if report.characters and report.embedder is not None:
+        console.print(_matrix(report.characters, ok, report.embedder))
     elif ok:
         console.print("no faces found in any clip")
-    if report.findings:
-        console.print("[bold]findings[/]")
-        for f in report.findings:
-            console.print(
-                Text.assemble(
-                    (f"{f.severity:<4} ", _SEVERITY_STYLE[f.severity]),
-                    (f"{f.kind:<19} ", "bold"),
-                    f.message,
-                )
-            )
-    if report.failed:
-        verdict = Text("FAIL", style="bold red")
-    elif report.unreadable:
-        verdict = Text("INCOMPLETE (unreadable input)", style="bold red")
-    else:
-        verdict = Text("PASS", style="bold green")
+    _findings(report, console)
+    text, style = _VERDICT_TEXT[verdict(report)]
     console.print(
         Text.assemble(
             "verdict: ",
-            verdict,
+            Text(text, style=style),
             f"  ({len(report.characters)} character(s), {len(report.findings)} finding(s), "
             f"{len(report.unreadable)} unreadable clip(s))",
         )

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
+from drift_audit.config import CastMember
+from drift_audit.decode.base import check_readable
 from drift_audit.errors import InputError
 from drift_audit.faces.crop import crop_faces
-from drift_audit.run.models import Models
+
+if TYPE_CHECKING:
+    from drift_audit.run.models import Models
 
 
 def embed_image(path: Path, models: Models) -> tuple[np.ndarray, np.ndarray]:
@@ -18,8 +23,6 @@ def embed_image(path: Path, models: Models) -> tuple[np.ndarray, np.ndarray]:
     Raises:
         InputError: the image cannot be read or holds no face.
     """
-    from drift_audit.decode.base import check_readable
-
     check_readable(path)
     bgr = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if bgr is None:
@@ -31,3 +34,18 @@ def embed_image(path: Path, models: Models) -> tuple[np.ndarray, np.ndarray]:
     largest = faces.select(np.array([int(np.argmax(faces.size))]))
     crops = crop_faces(rgb, largest)
     return models.embedder.centroid(models.embedder.embed(crops)), crops.images[0]
+
+
+def embed_cast(
+    cast: tuple[CastMember, ...], models: Models
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """(name -> embedding, name -> face crop) of every cast member's reference image.
+
+    Raises:
+        InputError: an image cannot be read or holds no face.
+    """
+    embeddings: dict[str, np.ndarray] = {}
+    images: dict[str, np.ndarray] = {}
+    for member in cast:
+        embeddings[member.name], images[member.name] = embed_image(member.image, models)
+    return embeddings, images

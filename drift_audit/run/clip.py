@@ -1,30 +1,33 @@
-"""Wires the stages together; the only module that knows their order.
+"""The analysis of one clip: its shot pass, then its face pass, then its embeddings.
 
-Per clip: decode pass 1 (every frame, thumbnails) -> shots; decode pass 2 (sampled
-frames) -> full-frame detection in batches when a shot starts and every redetect_s,
-detection around the live tracks between -> track per shot, keeping the best crops
--> embed. In one process, pass 1 of the next clip runs in a thread beside pass 2.
-Then, over all clips: cluster tracks into characters -> drift -> findings.
+Pass 1 reads every frame small and finds the shots (`run.scan`); pass 2 reads the
+sampled frames in full, a background thread decoding ahead (`run.prefetch`), and
+detects and tracks faces per shot (`run.faces`); finished tracks are embedded in
+batches as they arrive (`run.sink`).
 """
 
 from __future__ import annotations
 
-import time
+import contextlib
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from drift_audit.config import AuditConfig
 from drift_audit.decode.registry import open_source
 from drift_audit.errors import InputError
-from drift_audit.progress import ProgressHook, no_progress
+from drift_audit.progress import ProgressHook, Timings, no_progress
 from drift_audit.run.deadline import Deadline
-from drift_audit.run.faces import detect_and_track, sampler
-from drift_audit.run.models import Models
+from drift_audit.run.faces import FacePass, sampler
 from drift_audit.run.prefetch import read_ahead
 from drift_audit.run.scan import scan_shots
 from drift_audit.run.sink import EmbedSink
 from drift_audit.types import ClipResult
+
+if TYPE_CHECKING:
+    from drift_audit.decode.base import FrameSource
+    from drift_audit.run.models import Models
 
 
 def analyse_clip(
@@ -35,50 +38,60 @@ def analyse_clip(
     hook: ProgressHook = no_progress,
     scanned: Callable[[], ClipResult] | None = None,
 ) -> ClipResult:
-    """Shots, tracks and embeddings of one clip. Raises InputError when it cannot be read.
+    """Shots, tracks and embeddings of one clip.
 
     Args:
         scanned: returns this clip's pass 1 (`scan_shots`), done ahead of time; None
             runs it here.
+    Raises:
+        InputError: the clip cannot be read, or it overran `--clip-timeout`.
     """
     deadline = Deadline(str(path), config.clip_timeout_s)
-    result = None
+    result = _shots(index, path, config, models, hook, deadline, scanned)
+    timings = Timings()
+    with timings.stage("decode+detect+track"):
+        sink = EmbedSink(models.embedder, config.embed_batch, timings)
+        faces = FacePass(result, config, models.detector, sink, hook, deadline, timings)
+        source = open_for_faces(path, config, models, result)
+        try:
+            frames = source.frames(sampler(config, result.shots))
+            # The read-ahead thread is stopped and joined before the source closes.
+            with contextlib.closing(read_ahead(frames, 2 * config.detect_batch)) as ahead:
+                faces.run(ahead)
+        finally:
+            source.close()
+        sink.flush()
+    result.tracks = sink.tracks
+    # "decode+detect+track" is the pass without its embedding time.
+    timings.add("decode+detect+track", -timings.seconds.get("embed", 0.0))
+    result.timings.update(timings.seconds)
+    return result
+
+
+def _shots(
+    index: int,
+    path: Path,
+    config: AuditConfig,
+    models: Models,
+    hook: ProgressHook,
+    deadline: Deadline,
+    scanned: Callable[[], ClipResult] | None,
+) -> ClipResult:
+    """This clip's pass 1: the scan done ahead when there is one, else a scan here."""
     if scanned is not None:
         try:
-            result = scanned()
+            return scanned()
         except InputError:
             if config.decoder != "auto":
                 raise
             # The scan ahead could not read it (never with decord): the usual order
             # (OpenCV, then decord) tries here, with no torch work running beside it.
-    if result is None:
-        result = scan_shots(index, path, config, models.device, hook, deadline)
-
-    tick = time.perf_counter()
-    sink = EmbedSink(models.embedder, config.embed_batch)
-    source = open_for_faces(path, config, models.device, result)
-    if tensor_frames(source, models.device):
-        source.tensors = True  # type: ignore[attr-defined]
-    try:
-        frames = read_ahead(source.frames(sampler(config, result.shots)), 2 * config.detect_batch)
-        detect_and_track(result, frames, config, models, hook, deadline, sink)
-    finally:
-        source.close()
-    sink.flush()
-    result.tracks = sink.tracks
-    result.timings["embed"] = sink.seconds
-    result.timings["decode+detect+track"] = time.perf_counter() - tick - sink.seconds
-    return result
+    return scan_shots(index, path, config, models.device, hook, deadline)
 
 
-def tensor_frames(source: object, device: str) -> bool:
-    """Whether the face pass keeps decoded frames on the device: torchcodec on a GPU.
-    Detection, tracking and face crops then work there; only the crops and the pixels
-    around each face's attribute regions are copied to the host."""
-    return device != "cpu" and hasattr(source, "tensors")
-
-
-def open_for_faces(path: Path, config: AuditConfig, device: str, result: ClipResult):  # type: ignore[no-untyped-def]
+def open_for_faces(
+    path: Path, config: AuditConfig, models: Models, result: ClipResult
+) -> FrameSource:
     """The source for the face pass. With `--decoder auto`, a clip the shot pass read
     with decord is read here with OpenCV: while a decord VideoReader is alive, torch
     work in the same process grows its memory without bound (measured: +2 GB per 40
@@ -87,11 +100,11 @@ def open_for_faces(path: Path, config: AuditConfig, device: str, result: ClipRes
     assert result.info is not None
     if config.decoder == "auto" and result.info.backend in ("decord", "opencv"):
         try:
-            source = open_source(path, "opencv", device)
+            source = open_source(path, "opencv", models.device)
         except InputError:
             pass
         else:
             if result.info.backend == "decord":
                 result.info = replace(result.info, backend="decord+opencv")
             return source
-    return open_source(path, config.decoder, device)
+    return open_source(path, config.decoder, models.device, models.frames_on_device)

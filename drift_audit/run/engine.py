@@ -1,4 +1,5 @@
-"""Runs the per-clip analysis: from the cache, in this process, or in worker processes.
+"""Runs the per-clip analysis: in this process (`run_here`) or in worker processes
+(`run.workers`).
 
 Worker processes are used when clips run in parallel (`--jobs`) or under a time
 budget (`--clip-timeout`): a decode stuck inside native code cannot be interrupted
@@ -10,12 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from drift_audit import interrupts
+from drift_audit.config import AuditConfig
 from drift_audit.errors import DriftAuditError, InputError
 from drift_audit.progress import ProgressHook
 from drift_audit.types import ClipResult
 
+if TYPE_CHECKING:
+    from drift_audit.run.models import Models
+
 Analyse = Callable[[int, Path, ProgressHook], ClipResult]
+Scanned = Callable[[], ClipResult]
 
 
 def analyse_safely(analyse: Analyse, index: int, path: Path, hook: ProgressHook) -> ClipResult:
@@ -24,8 +32,45 @@ def analyse_safely(analyse: Analyse, index: int, path: Path, hook: ProgressHook)
         return analyse(index, path, hook)
     except InputError as exc:
         return ClipResult(index, str(path), "error", str(exc))
-    except (DriftAuditError, KeyboardInterrupt, MemoryError):
+    except (DriftAuditError, MemoryError):
         raise
     except Exception as exc:  # a decoder bug on one clip must not lose the others
         reason = f"could not be analysed ({type(exc).__name__}: {str(exc)[:200]})"
         return ClipResult(index, str(path), "error", f"{path}: {reason}")
+
+
+def run_here(
+    tasks: list[tuple[int, Path]],
+    config: AuditConfig,
+    models: Models,
+    on_result: Callable[[ClipResult], None],
+    hook: ProgressHook,
+) -> None:
+    """Analyse `tasks` in turn in this process; each result goes to `on_result`.
+
+    The next clip's shot pass runs in a background thread beside this clip's face
+    pass (`ScanAhead`); that thread is stopped and joined before this returns, even
+    when an interrupt or an error ends the run early.
+    """
+    from drift_audit.run.clip import analyse_clip
+    from drift_audit.run.prefetch import ScanAhead
+
+    ahead: ScanAhead | None = None
+    try:
+        for k, (index, path) in enumerate(tasks):
+            interrupts.check()
+            hook(f"clip {index}", 0, 0)
+            mine, ahead = ahead, None
+            if k + 1 < len(tasks):
+                ahead = ScanAhead(*tasks[k + 1], config, models.device)
+            scanned = mine.result if mine is not None else None
+
+            def analyse(
+                i: int, p: Path, h: ProgressHook, scanned: Scanned | None = scanned
+            ) -> ClipResult:
+                return analyse_clip(i, p, config, models, h, scanned)
+
+            on_result(analyse_safely(analyse, index, path, hook))
+    finally:
+        if ahead is not None:
+            ahead.close()

@@ -1,21 +1,27 @@
-"""The face pass of one clip: sampled frames -> detections -> tracks per shot."""
+"""The face pass of one clip: sampled frames -> detections -> tracks per shot.
+
+A sampled frame gets a full-frame detection when its shot starts and then every
+`redetect_s` seconds; those are batched, `detect_batch` at a time. The frames in
+between are searched only around the shot's live tracks (`Detector.refine`), in
+order, each after the tracker has seen the frame before it.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
+from drift_audit import interrupts
 from drift_audit.config import AuditConfig
 from drift_audit.decode.base import DecodedFrame
 from drift_audit.faces.attributes import measure_near
 from drift_audit.faces.crop import crop_faces
-from drift_audit.faces.detect import face_quality
+from drift_audit.faces.detect import Detector, face_quality
 from drift_audit.faces.track import Tracker
-from drift_audit.progress import ProgressHook
+from drift_audit.progress import ProgressHook, Timings
 from drift_audit.run.deadline import Deadline
-from drift_audit.run.models import Models
 from drift_audit.run.sink import EmbedSink
 from drift_audit.types import ClipResult, Faces, Shot
 
@@ -38,109 +44,121 @@ def sampler(config: AuditConfig, shots: list[Shot]) -> Callable[[int, float], bo
     return want
 
 
-def stack_frames(images: list[object]) -> object:
+def stack_frames(images: list[Any]) -> Any:
     """Frames as one (b, H, W, 3) batch: numpy on the host, a tensor on the device."""
     if all(isinstance(im, np.ndarray) for im in images):
-        return np.stack(images)  # type: ignore[arg-type]
+        return np.stack(images)
     import torch
 
-    return torch.stack(images)  # type: ignore[arg-type]
+    return torch.stack(images)
 
 
-def detect_and_track(
-    result: ClipResult,
-    frames: Iterator[DecodedFrame],
-    config: AuditConfig,
-    models: Models,
-    hook: ProgressHook,
-    deadline: Deadline,
-    sink: EmbedSink,
-) -> None:
-    """Faces of the sampled frames, tracked per shot.
+class FacePass:
+    """Detects and tracks the faces of one clip's sampled frames; finished tracks go to
+    `sink`. Feed frames with `run()`.
 
-    A sampled frame gets a full-frame detection when its shot starts and then every
-    `redetect_s` seconds; those are batched, `detect_batch` at a time. The frames in
-    between are searched only around the shot's live tracks (`refine`), in order, each
-    after the tracker has seen the frame before it.
+    Args:
+        result: the clip's shot pass (shots, last frame); read, not changed.
+        timings: where the stages' seconds are added.
+        deadline: checked after every batch (`--clip-timeout`).
     """
-    starts = np.array([s.start_frame for s in result.shots], np.int64)
-    samples = 0  # sampled frames in the current shot
-    tracker: Tracker | None = None
-    pending: list[tuple[DecodedFrame, bool]] = []  # (frame, gets a full detection)
-    spent = dict.fromkeys(
-        ("detect: full frames", "detect: around tracks", "crops+attributes+track"), 0.0
-    )
-    last_full = {"shot": -1, "time": -np.inf}
 
-    def shot_of(frame: DecodedFrame) -> int:
-        return result.shots[int(np.searchsorted(starts, frame.index, side="right")) - 1].index
+    def __init__(
+        self,
+        result: ClipResult,
+        config: AuditConfig,
+        detector: Detector,
+        sink: EmbedSink,
+        hook: ProgressHook,
+        deadline: Deadline,
+        timings: Timings,
+    ) -> None:
+        self.result, self.config, self.detector, self.sink = result, config, detector, sink
+        self.hook, self.deadline, self.timings = hook, deadline, timings
+        self._starts = np.array([s.start_frame for s in result.shots], np.int64)
+        self._tracker: Tracker | None = None
+        self._samples = 0  # sampled frames in the current shot
+        self._pending: list[tuple[DecodedFrame, bool]] = []  # (frame, gets a full detection)
+        self._last_full = (-1, -np.inf)  # (shot, time) of the last full detection
 
-    def is_full(frame: DecodedFrame) -> bool:
-        shot = shot_of(frame)
-        due = frame.time_s - last_full["time"] >= config.redetect_s - 1e-6
-        if shot != last_full["shot"] or due:
-            last_full.update(shot=shot, time=frame.time_s)
+    def run(self, frames: Iterable[DecodedFrame]) -> None:
+        """Every frame of the clip in order; those without an image are skipped."""
+        for frame in frames:
+            if frame.image is None or frame.index > self.result.last_frame:
+                continue
+            pending = self._pending
+            if pending and pending[0][0].image.shape != frame.image.shape:  # type: ignore[union-attr]
+                self._flush()
+            pending.append((frame, self._is_full(frame)))
+            waiting = sum(1 for _, full in pending if full)
+            # A frame between full detections waits only for full detections before it.
+            if waiting >= self.config.detect_batch or waiting == 0:
+                self._flush()
+        self._flush()
+        self._end_shot()
+
+    def _shot_of(self, frame: DecodedFrame) -> int:
+        k = int(np.searchsorted(self._starts, frame.index, side="right")) - 1
+        return self.result.shots[k].index
+
+    def _is_full(self, frame: DecodedFrame) -> bool:
+        shot = self._shot_of(frame)
+        due = frame.time_s - self._last_full[1] >= self.config.redetect_s - 1e-6
+        if shot != self._last_full[0] or due:
+            self._last_full = (shot, frame.time_s)
             return True
         return False
 
-    def end_shot() -> None:
-        if tracker is not None:
+    def _end_shot(self) -> None:
+        if self._tracker is not None:
             # A lone detection in a shot that was sampled often is likely a false positive.
-            sink.add([t for t in tracker.finish() if len(t.faces) >= 2 or samples <= 2])
+            few = self._samples <= 2
+            self.sink.add([t for t in self._tracker.finish() if len(t.faces) >= 2 or few])
 
-    def flush() -> None:
-        nonlocal tracker, samples
-        if not pending:
+    def _flush(self) -> None:
+        """Detect the pending full frames in one batch, then step the tracker through
+        every pending frame in order."""
+        if not self._pending:
             return
-        full = [f for f, is_f in pending if is_f]
-        tick = time.perf_counter()
-        faces = (
-            models.detector.detect(
-                stack_frames([f.image for f in full]),  # type: ignore[arg-type]
-                np.array([f.index for f in full]),
+        full = [f for f, is_full in self._pending if is_full]
+        with self.timings.stage("detect: full frames"):
+            faces = (
+                self.detector.detect(
+                    stack_frames([f.image for f in full]), np.array([f.index for f in full])
+                )
+                if full
+                else Faces.empty()
             )
-            if full
-            else Faces.empty()
-        )
-        spent["detect: full frames"] += time.perf_counter() - tick
-        for f, is_f in pending:
-            assert f.image is not None
-            shot = shot_of(f)
-            if tracker is None or tracker.shot != shot:
-                end_shot()
-                tracker, samples = Tracker(result.index, shot, config.faces_per_track), 0
-            samples += 1
-            tick = time.perf_counter()
-            if is_f:
-                mine = faces.select(faces.frame == f.index) if len(faces) else Faces.empty()
-            else:
-                mine = models.detector.refine(f.image, tracker.live_boxes(), f.index)
-                spent["detect: around tracks"] += time.perf_counter() - tick
-                tick = time.perf_counter()
+        for frame, is_full in self._pending:
+            self._step(frame, faces if is_full else None)
+        last = self._pending[-1][0].index
+        self.hook(f"clip {self.result.index}: faces", last, self.result.frames_read)
+        self._pending.clear()
+        self.deadline.check()
+        interrupts.check()
+
+    def _step(self, frame: DecodedFrame, batch: Faces | None) -> None:
+        """One frame into its shot's tracker; `batch` holds its full detection, or None
+        for a frame searched only around the live tracks."""
+        assert frame.image is not None
+        shot = self._shot_of(frame)
+        if self._tracker is None or self._tracker.shot != shot:
+            self._end_shot()
+            self._tracker = Tracker(self.result.index, shot, self.config.faces_per_track)
+            self._samples = 0
+        self._samples += 1
+        tracker = self._tracker
+        if batch is not None:
+            mine = batch.select(batch.frame == frame.index) if len(batch) else Faces.empty()
+        else:
+            with self.timings.stage("detect: around tracks"):
+                mine = self.detector.refine(frame.image, tracker.live_boxes(), frame.index)
+        with self.timings.stage("crops+attributes+track"):
             looks = np.array(
                 [
-                    measure_near(f.image, box, lm)  # (n, 4, 4) appearance attributes
+                    measure_near(frame.image, box, lm)  # (n, 4, 4) appearance attributes
                     for box, lm in zip(mine.xyxy, mine.landmarks, strict=True)
                 ],
                 np.float32,
             ).reshape(len(mine), 4, 4)
-            tracker.step(mine, crop_faces(f.image, mine), face_quality(mine), looks)
-            spent["crops+attributes+track"] += time.perf_counter() - tick
-        hook(f"clip {result.index}: faces", pending[-1][0].index, result.frames_read)
-        pending.clear()
-        deadline.check()
-
-    for frame in frames:
-        if frame.image is None or frame.index > result.last_frame:
-            continue
-        if pending and pending[0][0].image.shape != frame.image.shape:  # type: ignore[union-attr]
-            flush()
-        full = is_full(frame)
-        pending.append((frame, full))
-        waiting = sum(1 for _, is_f in pending if is_f)
-        # A frame between full detections waits only for full detections before it.
-        if waiting >= config.detect_batch or waiting == 0:
-            flush()
-    flush()
-    end_shot()
-    result.timings.update(spent)
+            tracker.step(mine, crop_faces(frame.image, mine), face_quality(mine), looks)

@@ -1,11 +1,20 @@
-"""Work ahead in background threads: the next clip's shot pass, and decoding the
-sampled frames of this clip while the previous ones are detected."""
+"""Work ahead in background threads: the next clip's shot pass, and decoding this
+clip's sampled frames while the ones before are detected.
+
+Both threads end before their owner returns, whatever happens: each has a stop event
+that its loop checks between frames, and is joined in a `finally`. A daemon thread left
+inside native decoding code when the interpreter shuts down is killed with a forced
+unwind, which aborts the process through OpenCV's `noexcept` GIL guard (issue 10).
+"""
 
 from __future__ import annotations
 
 import contextlib
+import queue
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from drift_audit.config import AuditConfig
 from drift_audit.decode.base import DecodedFrame
@@ -13,25 +22,32 @@ from drift_audit.decode.registry import backend_order
 from drift_audit.run.scan import scan_shots
 from drift_audit.types import ClipResult
 
+if TYPE_CHECKING:
+    import torch
+
 
 class ScanAhead:
     """Runs the next clip's pass 1 in a background thread while this clip's faces are
     detected (on a GPU: a second NVDEC session beside the face pass's). Under
     `--decoder auto` it never reads with decord: a live decord reader makes the torch
-    work beside it leak (see `open_for_faces`); a clip only decord can open is
-    scanned again in turn."""
+    work beside it leak (see `run.clip.open_for_faces`); a clip only decord can open
+    is scanned again in turn.
 
-    def __init__(self, index: int, path: Path, config: AuditConfig, device: str) -> None:
-        import threading
+    `result()` waits for the scan; `close()` stops and joins it (always call one).
+    """
 
+    def __init__(self, index: int, path: Path, config: AuditConfig, device: torch.device) -> None:
         decoder = config.decoder
         if decoder == "auto":  # torchcodec on a GPU, else OpenCV: never decord here
             decoder = next(b for b in backend_order(decoder, device) if b != "decord")
         self._outcome: ClipResult | BaseException | None = None
+        self._stop = threading.Event()
 
         def run() -> None:
             try:
-                self._outcome = scan_shots(index, path, config, device, decoder=decoder)
+                self._outcome = scan_shots(
+                    index, path, config, device, decoder=decoder, stop=self._stop
+                )
             except BaseException as exc:  # handed over in result()
                 self._outcome = exc
 
@@ -45,13 +61,20 @@ class ScanAhead:
         assert self._outcome is not None
         return self._outcome
 
+    def close(self) -> None:
+        """Stop the scan (within a few frames) and wait for its thread to end."""
+        self._stop.set()
+        self._thread.join()
+
 
 def read_ahead(frames: Iterator[DecodedFrame], depth: int) -> Iterator[DecodedFrame]:
     """Decode in a background thread while the caller detects: decoders and torch
-    release the GIL, so the two overlap on two cores. At most `depth` frames wait."""
-    import queue
-    import threading
+    release the GIL, so the two overlap on two cores. At most `depth` frames wait.
 
+    Close the returned generator (`contextlib.closing`) before closing the frame
+    source: closing stops the producer and joins it, so no decode call is still
+    running when the source releases its decoder.
+    """
     slots: queue.Queue[object] = queue.Queue(maxsize=depth)
     stop = threading.Event()
     end = object()
@@ -65,6 +88,9 @@ def read_ahead(frames: Iterator[DecodedFrame], depth: int) -> Iterator[DecodedFr
         except BaseException as exc:  # handed to the consumer, raised there
             slots.put(exc)
         finally:
+            # The source's generator ends here, in this thread, not later in a GC.
+            with contextlib.suppress(Exception):
+                frames.close()  # type: ignore[attr-defined]
             slots.put(end)
 
     worker = threading.Thread(target=produce, name="drift-audit-decode", daemon=True)

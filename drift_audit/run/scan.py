@@ -2,56 +2,75 @@
 
 from __future__ import annotations
 
-import time
+import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from drift_audit import interrupts
 from drift_audit.config import AuditConfig
 from drift_audit.decode.registry import open_source
 from drift_audit.errors import InputError
-from drift_audit.progress import ProgressHook, no_progress
+from drift_audit.progress import ProgressHook, Timings, no_progress
 from drift_audit.run.deadline import Deadline
 from drift_audit.shots import ShotDetector, thumbnail
 from drift_audit.types import ClipResult
 
+if TYPE_CHECKING:
+    import torch
+
 SHOT_DECODE_SIDE = 160
 """Shot detection reads every frame, but only this big (long side, pixels)."""
+
+CHECK_EVERY = 64
+"""Frames between progress calls and deadline / stop checks."""
+
+
+class ScanStopped(Exception):
+    """The scan was stopped from outside (`ScanAhead.close`) before it finished."""
 
 
 def scan_shots(
     index: int,
     path: Path,
     config: AuditConfig,
-    device: str,
+    device: torch.device | None,
     hook: ProgressHook = no_progress,
     deadline: Deadline | None = None,
     decoder: str | None = None,
+    stop: threading.Event | None = None,
 ) -> ClipResult:
     """Pass 1: every frame at SHOT_DECODE_SIDE px -> shots, glitches, frame times.
 
-    Raises InputError when the clip cannot be read.
+    Raises:
+        InputError: the clip cannot be read, or it overran its deadline.
+        ScanStopped: `stop` was set.
     """
     result = ClipResult(index=index, path=str(path))
-    tick = time.perf_counter()
-    source = open_source(path, decoder or config.decoder, device)
-    try:
-        result.info = source.info
-        detector = ShotDetector(config.shot_threshold, config.min_shot_frames)
-        total = source.info.n_frames
-        for frame in source.frames(lambda i, t: True, max_side=SHOT_DECODE_SIDE):
-            assert frame.image is not None
-            detector.push(frame.time_s, thumbnail(frame.image), frame.index)
-            result.times[frame.index] = frame.time_s
-            result.corrupt_frames += frame.lost_before
-            if frame.index % 64 == 0:
-                hook(f"clip {index}: shots", frame.index, total)
-                if deadline:
-                    deadline.check()
-        result.frames_read = len(result.times)
-        if result.frames_read == 0:
-            raise InputError(str(path), "no decodable frames")
-        result.frames_expected = max(source.info.n_frames, result.last_frame + 1)
-        result.shots, result.glitches = detector.finish()
-        result.timings["decode+shots"] = time.perf_counter() - tick
-    finally:
-        source.close()
+    timings = Timings()
+    with timings.stage("decode+shots"):
+        source = open_source(path, decoder or config.decoder, device)
+        try:
+            result.info = source.info
+            detector = ShotDetector(config.shot_threshold, config.min_shot_frames)
+            total = source.info.n_frames
+            for frame in source.frames(lambda i, t: True, max_side=SHOT_DECODE_SIDE):
+                assert frame.image is not None
+                detector.push(frame.time_s, thumbnail(frame.image), frame.index)
+                result.times[frame.index] = frame.time_s
+                result.corrupt_frames += frame.lost_before
+                if frame.index % CHECK_EVERY == 0:
+                    hook(f"clip {index}: shots", frame.index, total)
+                    if deadline:
+                        deadline.check()
+                    if stop is not None and stop.is_set():
+                        raise ScanStopped(str(path))
+                    interrupts.check()
+            result.frames_read = len(result.times)
+            if result.frames_read == 0:
+                raise InputError(str(path), "no decodable frames")
+            result.frames_expected = max(source.info.n_frames, result.last_frame + 1)
+            result.shots, result.glitches = detector.finish()
+        finally:
+            source.close()
+    result.timings = timings.seconds
     return result

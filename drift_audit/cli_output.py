@@ -1,0 +1,22 @@
+"""What the command line says on stderr when it stops, and the exit codes it uses."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+EXIT_PASS = 0
+EXIT_FINDINGS = 1
+EXIT_INPUT = 2
+
+
+def error_line(message: str) -> None:
+    """One unwrapped line on stderr, whatever the terminal width."""
+    sys.stderr.write(f"drift-audit: error: {' '.join(message.split())}\n")
+    sys.stderr.flush()
+
+
+def die(message: str, code: int = EXIT_INPUT) -> typer.Exit:
+    error_line(message)
+    return typer.Exit(code)
