@@ -14,7 +14,6 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,8 @@ import numpy as np
 
 from drift_audit import __version__
 from drift_audit.config import AuditConfig
+from drift_audit.errors import OutputError
+from drift_audit.files import write_atomic
 from drift_audit.types import ClipResult, FaceCrops, Faces, Glitch, Shot, Track, VideoInfo
 
 CACHE_FORMAT = 5  # 5: the key carries the analysis code's fingerprint
@@ -128,11 +129,8 @@ class ClipCache:
         entry = self._path(key)
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(_encode(result, key))
-            os.replace(tmp, entry)
-        except OSError:
+            write_atomic(entry, _encode(result, key))  # no temporary file left on error
+        except (OSError, OutputError):
             pass  # a cache that cannot be written only costs time
 
 
@@ -186,7 +184,9 @@ def _encode(result: ClipResult, key: str) -> bytes:
         else np.zeros((0, 4, 4), np.float32)
     )
     buffer = io.BytesIO()
-    np.savez(buffer, header=np.frombuffer(json.dumps(header).encode(), np.uint8), **arrays)
+    arrays["header"] = np.frombuffer(json.dumps(header).encode(), np.uint8)
+    # numpy's stub types savez's **kwds as its allow_pickle flag.
+    np.savez(buffer, **arrays)  # type: ignore[arg-type]
     payload = buffer.getvalue()
     return hashlib.sha256(payload).digest() + payload
 

@@ -21,6 +21,8 @@ from drift_audit.errors import DriftAuditError, OutputError
 from drift_audit.identity.embedders import registry as embedders
 
 if TYPE_CHECKING:
+    from drift_audit.config import AuditConfig, CastMember
+    from drift_audit.errors import InputError
     from drift_audit.types import Report
 
 
@@ -56,7 +58,7 @@ class FailOn(StrEnum):
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
-def _parse_cast(values: list[str]) -> tuple:  # type: ignore[type-arg]
+def _parse_cast(values: list[str]) -> tuple[CastMember, ...]:
     from drift_audit.config import CastMember
 
     members = []
@@ -264,13 +266,13 @@ def _write_reports(report: Report, outputs: dict[str, Path], json_to_stdout: boo
         raise die(str(exc)) from None
 
 
-def _run(inputs: list, config: object, quiet: bool):  # type: ignore[type-arg, no-untyped-def]
+def _run(inputs: list[Path | InputError], config: AuditConfig, quiet: bool) -> Report:
     from drift_audit.pipeline import audit
 
     show = not quiet and err.is_terminal
     try:
         if not show:
-            return audit(inputs, config)  # type: ignore[arg-type]
+            return audit(inputs, config)
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
         with Progress(
@@ -285,7 +287,7 @@ def _run(inputs: list, config: object, quiet: bool):  # type: ignore[type-arg, n
             def hook(stage: str, done: int, total: int) -> None:
                 progress.update(task, description=stage, completed=done, total=total or None)
 
-            return audit(inputs, config, hook=hook)  # type: ignore[arg-type]
+            return audit(inputs, config, hook=hook)
     except DriftAuditError as exc:
         raise die(str(exc)) from None
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -67,7 +67,7 @@ class ScanAhead:
         self._thread.join()
 
 
-def read_ahead(frames: Iterator[DecodedFrame], depth: int) -> Iterator[DecodedFrame]:
+def read_ahead(frames: Iterator[DecodedFrame], depth: int) -> Generator[DecodedFrame, None, None]:
     """Decode in a background thread while the caller detects: decoders and torch
     release the GIL, so the two overlap on two cores. At most `depth` frames wait.
 

@@ -170,9 +170,10 @@ class _Pool:
                     self.on_ready(slot)
                 elif slot.task is not None and slot.conn in ready:
                     self.on_message(slot)
-                elif slot.task is not None and timeout:
-                    if time.monotonic() - slot.started > timeout:
-                        self.fail(slot, f"timed out after {timeout:g} s (--clip-timeout)")
+                elif (
+                    slot.task is not None and timeout and time.monotonic() - slot.started > timeout
+                ):
+                    self.fail(slot, f"timed out after {timeout:g} s (--clip-timeout)")
 
     def close(self) -> None:
         """Ask every worker to stop, then kill the ones that do not within 2 s."""
