@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from drift_audit.decode.registry import DECODERS
 from drift_audit.errors import ConfigError
+from drift_audit.identity.embedders import registry as embedders
 
-EMBEDDERS = ("auto", "dlib", "facenet")
-DECODERS = ("auto", "decord", "opencv", "torchcodec")
+EMBEDDERS = embedders.CHOICES  # one table names the embedders: identity/embedders/registry.py
 DEVICES = ("auto", "cpu", "cuda")
 FAIL_ON = ("fail", "warn", "never")
 
@@ -33,8 +34,9 @@ class AuditConfig:
         min_face_px: smallest face side, in pixels of the original frame, that is detected.
         detect_confidence: MTCNN probability a face must reach.
         detect_max_side: the largest level of the detection pyramid is at most this long;
-            on frames wider than detect_max_side * min_face_px / 12 the smallest face
-            found grows in proportion (a 4K frame: 128 px).
+            on frames longer than detect_max_side * min_face_px / 12 the smallest face
+            found grows in proportion, to 12 * long side / detect_max_side (a 4K
+            frame, 3840 px wide, at the defaults: 48 px).
         detect_batch: frames per MTCNN full-frame call.
         redetect_s: seconds between full-frame detections inside a shot. The sampled
             frames between them look for faces only around the live tracks (MTCNN's

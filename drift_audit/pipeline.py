@@ -169,7 +169,7 @@ def _identify(
     )
     labels = np.zeros(0, np.int64)
     if tracks:
-        cents = np.stack([t.embedding_for(metric.centroid) for t in tracks])
+        cents = metric.centroids(tracks)  # (n_tracks, d)
         weak = np.array([float(t.crop_quality.max()) < WEAK_EVIDENCE for t in tracks])
         labels = cluster(
             metric.similarity(cents, cents),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -146,9 +145,6 @@ class Track:
     def last_frame(self) -> int:
         return int(self.faces.frame[-1])
 
-    def embedding_for(self, centroid: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-        """(d,) float32: the track's faces reduced to one vector by the embedder's centroid."""
-        return centroid(self.embeddings)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from drift_audit.config import AuditConfig  # noqa: E402
 from drift_audit.errors import DriftAuditError  # noqa: E402
+from drift_audit.identity.embedders.registry import EMBEDDERS  # noqa: E402
 from drift_audit.run.cast import embed_image  # noqa: E402
 from drift_audit.run.clip import analyse_clip  # noqa: E402
 from drift_audit.run.models import Models  # noqa: E402
@@ -31,7 +32,7 @@ MEDIA = REPO_ROOT.parent / "shared" / "media"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--embedder", default="dlib", choices=["dlib", "facenet"])
+    parser.add_argument("--embedder", default="dlib", choices=list(EMBEDDERS))
     parser.add_argument("--weights", type=Path)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()

@@ -235,3 +235,13 @@ def test_findings_are_sorted_by_clip() -> None:
     _, found = audit(tracks, [0, 1, 0], clips=clips)
     assert [f.clip for f in found] == sorted(f.clip or 0 for f in found)
     assert {f.kind for f in found} == {"identity_swap", "identity_drift", "glitch_frame"}
+
+
+def test_a_group_of_tracks_is_one_centroid_over_all_their_faces() -> None:
+    # One way for a track, a shot, a clip or a character: a long track weighs more.
+    long, short = track(1, 1, [0, 5], e(0), n_emb=3), track(1, 1, [0, 5], e(1), n_emb=1)
+    together = METRIC.centroid_of([long, short])
+    assert together == pytest.approx(normalise(np.array([3, 1, 0, 0], np.float32)), abs=1e-6)
+    rows = METRIC.centroids([long, short])
+    assert rows.shape == (2, DIM)
+    assert rows == pytest.approx(np.stack([e(0), e(1)]), abs=1e-6)

@@ -7,13 +7,17 @@ which is enough to check loading, shapes, normalisation and the auto choice.
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
+import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from drift_audit.errors import ModelError
+from drift_audit import config
+from drift_audit.errors import ConfigError, ModelError
 from drift_audit.identity.embedders import dlib as dlib_embedder
 from drift_audit.identity.embedders import facenet, registry, weights
 from drift_audit.types import CROP_SIZE, FaceCrops
@@ -90,6 +94,59 @@ def test_dlib_model_files_are_found_without_importing_the_package(
     assert "face_recognition_models" not in sys.modules
 
 
+# --- the registry, no models -------------------------------------------------------
+
+
+def test_the_registry_names_the_cli_and_config_choices() -> None:
+    assert registry.CHOICES == ("auto", "dlib", "facenet")
+    assert config.EMBEDDERS == registry.CHOICES
+
+
+def test_importing_the_registry_and_the_cli_loads_no_model_package() -> None:
+    # `drift-audit --help` builds its choices from the registry; it must not wait for torch.
+    code = (
+        "import sys, drift_audit.identity.embedders.registry, drift_audit.cli; "
+        "print(sorted({'torch', 'dlib', 'facenet_pytorch', 'numpy'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_auto_chooses_facenet_only_with_weights(no_installed_weights: Path, tmp_path: Path) -> None:
+    # These lines are printed in the terminal and HTML reports: byte for byte.
+    assert registry.choose("auto", None) == (
+        "dlib",
+        "auto: no facenet weights installed, using dlib (fully offline)",
+    )
+    given = tmp_path / "given.pt"
+    assert registry.choose("auto", given) == ("facenet", "auto: facenet weights found")
+    installed = weights.models_dir() / weights.FACENET_FILE
+    installed.parent.mkdir(parents=True)
+    installed.write_bytes(b"x")
+    assert registry.choose("auto", None) == ("facenet", "auto: facenet weights found")
+    assert registry.choose("dlib", None) == ("dlib", "dlib: asked for")
+
+
+def test_an_unknown_embedder_or_weights_for_dlib_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="one of auto, dlib, facenet"):
+        registry.build_embedder("arcface", None, "cpu", 8)
+    with pytest.raises(ConfigError, match="--weights"):
+        registry.build_embedder("dlib", tmp_path / "w.pt", "cpu", 8)
+
+
+def test_a_missing_package_is_a_model_error_naming_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spec = registry.EmbedderSpec(
+        "drift_audit.identity.embedders.dlib:DlibEmbedder",
+        (("torch", "torch"), ("no_such_module_here", "no-such-package")),
+    )
+    monkeypatch.setitem(registry.EMBEDDERS, "dlib", spec)
+    assert spec.missing() == [("no_such_module_here", "no-such-package")]
+    with pytest.raises(ModelError, match="pip install no-such-package"):
+        registry.build_embedder("dlib", None, "cpu", 8)
+
+
 # --- dlib -----------------------------------------------------------------------
 
 
@@ -157,6 +214,19 @@ def test_import_then_auto_picks_facenet(
     assert embedder.weights_path == str(target)
     assert "facenet" in why
     assert embedder.batch_size == 8
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640)])
+def test_imported_weights_are_readable_as_the_umask_allows(
+    random_facenet_weights: Path, no_installed_weights: Path, umask: int, mode: int
+) -> None:
+    previous = os.umask(umask)
+    try:
+        target = weights.import_facenet_weights(random_facenet_weights)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(target.stat().st_mode) == mode
 
 
 @pytest.mark.slow

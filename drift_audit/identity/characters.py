@@ -5,8 +5,9 @@ Pure functions over arrays: no models, no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
@@ -24,6 +25,9 @@ Similarity = Callable[[np.ndarray, np.ndarray], np.ndarray]
 Centroid = Callable[[np.ndarray], np.ndarray]
 
 
+K = TypeVar("K", bound=Hashable)
+
+
 @dataclass(frozen=True)
 class Metric:
     """How an embedder compares faces, and where it draws the line."""
@@ -34,7 +38,21 @@ class Metric:
     uncertain_margin: float
 
     def sim(self, a: np.ndarray, b: np.ndarray) -> float:
+        """The similarity of two (d,) vectors."""
         return float(self.similarity(a[None], b[None])[0, 0])
+
+    def centroid_of(self, tracks: list[Track]) -> np.ndarray:
+        """(d,) float32: the vector that stands for every face of `tracks` together.
+
+        The one way a group of faces becomes one vector (a track, a shot, a clip, a
+        character): the embedder's centroid over all their embeddings at once, so a
+        long track weighs more than a short one.
+        """
+        return self.centroid(np.concatenate([t.embeddings for t in tracks]))
+
+    def centroids(self, tracks: list[Track]) -> np.ndarray:
+        """(len(tracks), d) float32: each track's own centroid_of, one row per track."""
+        return np.stack([self.centroid_of([t]) for t in tracks])
 
 
 def label_of(ch: Character) -> str:
@@ -56,8 +74,17 @@ def clip_verdict(similarity: float, evidence: float, threshold: float, margin: f
     return "same"
 
 
-def _centroid_of(tracks: list[Track], metric: Metric) -> np.ndarray:
-    return metric.centroid(np.concatenate([t.embeddings for t in tracks]))
+def tracks_of(ch: Character, tracks: list[Track]) -> list[Track]:
+    """The character's tracks, in the order of the flat track list."""
+    return [tracks[i] for i in ch.track_ids]
+
+
+def group_by(tracks: list[Track], key: Callable[[Track], K]) -> dict[K, list[Track]]:
+    """Tracks grouped by `key`, each group in list order, groups in order of first member."""
+    groups: dict[K, list[Track]] = {}
+    for t in tracks:
+        groups.setdefault(key(t), []).append(t)
+    return groups
 
 
 def build_characters(
@@ -75,8 +102,12 @@ def build_characters(
         tracks: every track, ordered by (clip, first frame).
         labels: (len(tracks),) cluster label of each track.
         clips: the readable clips by index.
+        metric: the embedder's similarity, centroid and threshold.
         cast: name -> reference embedding.
         cast_images: name -> reference face crop, for the visual reports.
+
+    Returns:
+        The characters, numbered in order of their first track's (clip, first frame).
     """
     groups: dict[int, list[int]] = {}
     for i, label in enumerate(labels):
@@ -89,48 +120,59 @@ def build_characters(
     ]
     _name_from_cast(characters, tracks, metric, cast)
     for ch in characters:
-        _measure(ch, tracks, clips, metric, cast, cast_images or {})
+        mine = tracks_of(ch, tracks)
+        by_clip = group_by(mine, lambda t: t.clip)
+        _set_anchor(ch, by_clip, metric, cast, cast_images or {})
+        ch.appearances.extend(_appearances(ch, mine, clips, metric))
+        _measure_clips(ch, by_clip, metric)
     return characters
 
 
-def _measure(
+def _set_anchor(
     ch: Character,
-    tracks: list[Track],
-    clips: dict[int, ClipResult],
+    by_clip: dict[int, list[Track]],
     metric: Metric,
     cast: dict[str, np.ndarray],
     cast_images: dict[str, np.ndarray],
 ) -> None:
-    mine = [tracks[i] for i in ch.track_ids]
-    by_clip: dict[int, list[Track]] = {}
-    for t in mine:
-        by_clip.setdefault(t.clip, []).append(t)
-    first_clip = min(by_clip)
+    """What the character is measured against: its cast reference when it is named,
+    else its faces in the first clip it appears in."""
     if ch.name is not None:
         ch.anchor = cast[ch.name]
         ch.anchor_image = cast_images.get(ch.name)
     else:
-        ch.anchor = _centroid_of(by_clip[first_clip], metric)
-    by_shot: dict[tuple[int, int], list[Track]] = {}
-    for t in mine:
-        by_shot.setdefault((t.clip, t.shot), []).append(t)
+        ch.anchor = metric.centroid_of(by_clip[min(by_clip)])
+
+
+def _appearances(
+    ch: Character, mine: list[Track], clips: dict[int, ClipResult], metric: Metric
+) -> list[Appearance]:
+    """One Appearance per shot the character is in, in (clip, shot) order."""
+    out = []
+    by_shot = group_by(mine, lambda t: (t.clip, t.shot))
     for (clip, shot), shot_tracks in sorted(by_shot.items()):
         result = clips[clip]
-        ch.appearances.append(
+        out.append(
             Appearance(
                 clip=clip,
                 shot=shot,
                 start_s=result.time_of(min(t.first_frame for t in shot_tracks)),
                 end_s=result.time_of(max(t.last_frame for t in shot_tracks)),
                 faces=sum(len(t.faces) for t in shot_tracks),
-                similarity=metric.sim(_centroid_of(shot_tracks, metric), ch.anchor),
+                similarity=metric.sim(metric.centroid_of(shot_tracks), ch.anchor),
                 attributes=_attributes_of(shot_tracks),
             )
         )
+    return out
+
+
+def _measure_clips(ch: Character, by_clip: dict[int, list[Track]], metric: Metric) -> None:
+    """Per clip: similarity to the anchor and to the clip before, the faces' spread,
+    the evidence and thumbnail (the best face), the looks; then the horizon and slope."""
     previous: np.ndarray | None = None
     for clip in sorted(by_clip):
         in_clip = by_clip[clip]
-        centre = _centroid_of(in_clip, metric)
+        centre = metric.centroid_of(in_clip)
         ch.clip_similarity[clip] = metric.sim(centre, ch.anchor)
         if previous is not None:
             ch.previous_similarity[clip] = metric.sim(centre, previous)
@@ -147,7 +189,7 @@ def _measure(
         if looks is not None:
             ch.attributes[clip] = looks
     if ch.anchor_image is None:
-        ch.anchor_image = ch.thumbnails[first_clip]
+        ch.anchor_image = ch.thumbnails[min(by_clip)]
     below = [c for c, sim in sorted(ch.clip_similarity.items()) if sim < metric.threshold]
     ch.coherence_horizon = below[0] if below else None
     ch.drift_slope = _slope(ch.clip_similarity)
@@ -179,7 +221,7 @@ def _name_from_cast(
         return
     names = sorted(cast)
     refs = np.stack([cast[n] for n in names])
-    cents = np.stack([_centroid_of([tracks[i] for i in ch.track_ids], metric) for ch in characters])
+    cents = np.stack([metric.centroid_of(tracks_of(ch, tracks)) for ch in characters])
     sims = metric.similarity(cents, refs)  # (n_characters, n_cast)
     rows, cols = linear_sum_assignment(-sims)
     for r, c in zip(rows, cols, strict=True):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from drift_audit.identity.characters import Metric, _centroid_of
+from drift_audit.identity.characters import Metric
 from drift_audit.types import Track
 
 
@@ -115,7 +115,7 @@ def link_generations(tracks: list[Track], labels: np.ndarray, metric: Metric) ->
                     continue
                 end = [tracks[i] for i in groups[a] if tracks[i].clip == a_last]
                 start = [tracks[i] for i in groups[b] if tracks[i].clip == b_first]
-                sim = metric.sim(_centroid_of(end, metric), _centroid_of(start, metric))
+                sim = metric.sim(metric.centroid_of(end), metric.centroid_of(start))
                 if sim >= metric.threshold:
                     candidates.append((-sim, a, b))
         used: set[int] = set()

@@ -9,9 +9,9 @@ from drift_audit.faces.attributes import compare as attribute_compare
 from drift_audit.identity.characters import (
     WEAK_EVIDENCE,
     Metric,
-    _centroid_of,
     clip_verdict,
     label_of,
+    tracks_of,
 )
 from drift_audit.types import Character, ClipResult, Finding, Track
 
@@ -23,83 +23,111 @@ def findings(
     metric: Metric,
     cast: dict[str, np.ndarray],
 ) -> list[Finding]:
-    """identity_drift, uncertain_identity, identity_swap, missing_character and glitch findings."""
+    """Everything the audit reports as failing or worth a look.
+
+    Args:
+        characters: from build_characters, measured.
+        tracks: every track, ordered by (clip, first frame).
+        clips: the readable clips by index.
+        metric: the embedder's similarity, centroid and threshold.
+        cast: name -> reference embedding.
+
+    Returns:
+        identity_drift, uncertain_identity, attribute_drift, identity_swap,
+        missing_character, damaged_clip and glitch_frame findings, sorted by
+        (clip, kind, character, frame).
+    """
     out: list[Finding] = []
     for ch in characters:
-        label = label_of(ch)
-        anchor_clip = None if ch.name else min(ch.clip_similarity)
-        anchor = "cast reference" if ch.name else f"first appearance in clip {anchor_clip}"
-        for clip, sim in sorted(ch.clip_similarity.items()):
-            if clip == anchor_clip:
-                continue
-            verdict = clip_verdict(
-                sim, ch.evidence.get(clip, 1.0), metric.threshold, metric.uncertain_margin
-            )
-            thin = ch.evidence.get(clip, 1.0) < WEAK_EVIDENCE
-            why = (
-                f"; evidence is thin (best face quality {ch.evidence[clip]:.2f}: small, "
-                "profile, blurred or occluded faces)"
-                if thin
-                else ""
-            )
-            if verdict == "different":
-                out.append(
-                    Finding(
-                        "identity_drift",
-                        "fail",
-                        ch.id,
-                        clip,
-                        f"{label} clip {clip}: similarity {sim:.2f} to its {anchor} is below "
-                        f"the threshold {metric.threshold:.2f}",
-                    )
-                )
-            elif verdict == "uncertain":
-                where = "below" if sim < metric.threshold else "barely above"
-                out.append(
-                    Finding(
-                        "uncertain_identity",
-                        "warn",
-                        ch.id,
-                        clip,
-                        f"{label} clip {clip}: similarity {sim:.2f} to its {anchor} is {where} "
-                        f"the threshold {metric.threshold:.2f}{why}",
-                    )
-                )
+        out.extend(_identity(ch, metric))
     out.extend(_attribute_drift(characters))
     out.extend(_swaps(characters, tracks, clips, metric))
-    out.extend(_missing_cast(characters, tracks, clips, metric, cast))
+    in_clip = {clip: [t for t in tracks if t.clip == clip] for clip in sorted(clips)}
+    out.extend(_missing_cast(characters, in_clip, metric, cast))
     for clip in sorted(clips):
-        c = clips[clip]
-        missing_end = max(0, c.frames_expected - (c.last_frame + 1))
-        if c.corrupt_frames or missing_end > max(2, 0.02 * c.frames_expected):
-            parts = []
-            if c.corrupt_frames:
-                parts.append(f"{c.corrupt_frames} frame(s) lost to corrupt data inside the stream")
-            if missing_end:
-                parts.append(f"{missing_end} frame(s) promised by the header missing at the end")
-            out.append(
-                Finding(
-                    "damaged_clip",
-                    "warn",
-                    None,
-                    clip,
-                    f"clip {clip}: {'; '.join(parts)}; "
-                    f"the {c.frames_read} readable frames were audited",
-                )
-            )
-        for g in c.glitches:
-            out.append(
-                Finding(
-                    "glitch_frame",
-                    "warn",
-                    None,
-                    clip,
-                    f"clip {clip}: frame {g.frame} ({g.time_s:.2f} s) differs from both neighbours "
-                    "(a flash or a corrupt frame), not a cut",
-                    frame=g.frame,
-                )
-            )
+        out.extend(_damage(clips[clip]))
     return sorted(out, key=lambda f: (f.clip or 0, f.kind, f.character or "", f.frame or 0))
+
+
+def _identity(ch: Character, metric: Metric) -> list[Finding]:
+    """identity_drift (fail) and uncertain_identity (warn) for each clip after the anchor's."""
+    out: list[Finding] = []
+    label = label_of(ch)
+    anchor_clip = None if ch.name else min(ch.clip_similarity)
+    anchor = "cast reference" if ch.name else f"first appearance in clip {anchor_clip}"
+    for clip, sim in sorted(ch.clip_similarity.items()):
+        if clip == anchor_clip:
+            continue
+        verdict = clip_verdict(
+            sim, ch.evidence.get(clip, 1.0), metric.threshold, metric.uncertain_margin
+        )
+        thin = ch.evidence.get(clip, 1.0) < WEAK_EVIDENCE
+        why = (
+            f"; evidence is thin (best face quality {ch.evidence[clip]:.2f}: small, "
+            "profile, blurred or occluded faces)"
+            if thin
+            else ""
+        )
+        if verdict == "different":
+            out.append(
+                Finding(
+                    "identity_drift",
+                    "fail",
+                    ch.id,
+                    clip,
+                    f"{label} clip {clip}: similarity {sim:.2f} to its {anchor} is below "
+                    f"the threshold {metric.threshold:.2f}",
+                )
+            )
+        elif verdict == "uncertain":
+            where = "below" if sim < metric.threshold else "barely above"
+            out.append(
+                Finding(
+                    "uncertain_identity",
+                    "warn",
+                    ch.id,
+                    clip,
+                    f"{label} clip {clip}: similarity {sim:.2f} to its {anchor} is {where} "
+                    f"the threshold {metric.threshold:.2f}{why}",
+                )
+            )
+    return out
+
+
+def _damage(c: ClipResult) -> list[Finding]:
+    """damaged_clip (frames lost inside the stream or missing at its end) and
+    glitch_frame (a frame unlike both neighbours) warnings of one clip."""
+    out: list[Finding] = []
+    missing_end = max(0, c.frames_expected - (c.last_frame + 1))
+    if c.corrupt_frames or missing_end > max(2, 0.02 * c.frames_expected):
+        parts = []
+        if c.corrupt_frames:
+            parts.append(f"{c.corrupt_frames} frame(s) lost to corrupt data inside the stream")
+        if missing_end:
+            parts.append(f"{missing_end} frame(s) promised by the header missing at the end")
+        out.append(
+            Finding(
+                "damaged_clip",
+                "warn",
+                None,
+                c.index,
+                f"clip {c.index}: {'; '.join(parts)}; "
+                f"the {c.frames_read} readable frames were audited",
+            )
+        )
+    for g in c.glitches:
+        out.append(
+            Finding(
+                "glitch_frame",
+                "warn",
+                None,
+                c.index,
+                f"clip {c.index}: frame {g.frame} ({g.time_s:.2f} s) differs from both "
+                "neighbours (a flash or a corrupt frame), not a cut",
+                frame=g.frame,
+            )
+        )
+    return out
 
 
 def _attribute_drift(characters: list[Character]) -> list[Finding]:
@@ -136,9 +164,7 @@ def _swaps(
     """A character seen before is absent from a clip, and a new identity appears there."""
     out: list[Finding] = []
     first_clip = {ch.id: min(ch.clip_similarity) for ch in characters}
-    centroids = {
-        ch.id: _centroid_of([tracks[i] for i in ch.track_ids], metric) for ch in characters
-    }
+    centroids = {ch.id: metric.centroid_of(tracks_of(ch, tracks)) for ch in characters}
     for clip in sorted(clips):
         absent = [
             ch for ch in characters if first_clip[ch.id] < clip and clip not in ch.clip_similarity
@@ -171,23 +197,25 @@ def _swaps(
 
 def _missing_cast(
     characters: list[Character],
-    tracks: list[Track],
-    clips: dict[int, ClipResult],
+    in_clip: dict[int, list[Track]],
     metric: Metric,
     cast: dict[str, np.ndarray],
 ) -> list[Finding]:
+    """missing_character: a cast member that no character matches in a clip, with the
+    best similarity any of the clip's tracks reached.
+
+    Args:
+        in_clip: every readable clip -> its tracks (an empty list: no faces there).
+    """
     out: list[Finding] = []
     by_name = {ch.name: ch for ch in characters if ch.name}
     for name in sorted(cast):
         ch = by_name.get(name)
-        for clip in sorted(clips):
+        for clip, clip_tracks in in_clip.items():
             if ch is not None and clip in ch.clip_similarity:
                 continue
-            in_clip = [t for t in tracks if t.clip == clip]
-            if in_clip:
-                sims = metric.similarity(
-                    np.stack([t.embedding_for(metric.centroid) for t in in_clip]), cast[name][None]
-                )[:, 0]
+            if clip_tracks:
+                sims = metric.similarity(metric.centroids(clip_tracks), cast[name][None])[:, 0]
                 best = f"best match {float(sims.max()):.2f}, threshold {metric.threshold:.2f}"
             else:
                 best = "no faces in the clip"

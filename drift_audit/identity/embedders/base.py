@@ -1,5 +1,6 @@
-"""Face embedders behind one interface. torch and dlib are imported only in here,
-and only when an embedder is built.
+"""The interface every face embedder implements. torch, dlib and facenet-pytorch are
+imported by the embedder modules (dlib.py, dlib_net.py, facenet.py), and only when one
+is built: registry.py names the embedders without importing them.
 
 Each embedder defines its own similarity (1.0 = identical): cosine for facenet,
 1 - Euclidean distance for dlib (its descriptors are trained for that metric, and
@@ -17,6 +18,7 @@ from drift_audit.types import FaceCrops
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
+    """(n, d) float32 unit rows; a zero row stays zero instead of dividing by zero."""
     norms = np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     return (vectors / norms).astype(np.float32)
 

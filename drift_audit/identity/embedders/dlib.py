@@ -72,11 +72,20 @@ class DlibEmbedder(Embedder):
         return vectors.astype(np.float32)
 
     def __init__(
-        self, batch_size: int = 32, device: torch.device | str = "cpu", half: bool | None = None
+        self, *, device: torch.device | str = "cpu", batch_size: int = 32, half: bool | None = None
     ) -> None:
-        """half: the network in float16; None: on CUDA only. Measured on 13 real faces
-        (on the CPU): within 0.0016 of float32's descriptors, where same and different
-        people lie 0.13 apart at the least."""
+        """Load dlib's shape predictor and its face network.
+
+        Args:
+            device: where the network runs.
+            batch_size: faces per network call.
+            half: the network in float16; None: as `drift_audit.device.half_precision` decides.
+                Measured on 13 real faces (on the CPU): within 0.0016 of float32's
+                descriptors, where same and different people lie 0.13 apart at the least.
+
+        Raises:
+            ModelError: the model files are missing or the network file cannot be read.
+        """
         import dlib
         import torch
 
@@ -87,13 +96,13 @@ class DlibEmbedder(Embedder):
         self._dlib = dlib
         self._torch = torch
         self._predictor = dlib.shape_predictor(str(predictor_path))
-        half = half_precision(torch.device(device)) if half is None else half
+        self.device = torch.device(device)
+        half = half_precision(self.device) if half is None else half
         self._dtype = torch.float16 if half else torch.float32
         try:
-            self._net = load_dlib_resnet(resnet_path).to(device, self._dtype)
+            self._net = load_dlib_resnet(resnet_path).to(self.device, self._dtype)
         except (DlibFormatError, OSError) as exc:
             raise ModelError(f"{resnet_path}: cannot read dlib's face network ({exc})") from exc
-        self.device = torch.device(device)
         self.weights_path = str(resnet_path)
         self.weights_sha256 = sha256_of(resnet_path)
         self.batch_size = batch_size

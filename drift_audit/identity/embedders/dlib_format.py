@@ -56,7 +56,7 @@ class _Reader:
         self.pos += n
         return out
 
-    def int(self) -> int:
+    def read_int(self) -> int:
         """A control byte (low 4 bits: byte count, 0x80: negative), then LE bytes."""
         ctrl = self._take(1)[0]
         size = ctrl & 0x0F
@@ -65,50 +65,50 @@ class _Reader:
         value = int.from_bytes(self._take(size), "little")
         return -value if ctrl & 0x80 else value
 
-    def float(self) -> float:
+    def read_float(self) -> float:
         """dlib's float_details: int64 mantissa and int16 exponent, value = m * 2**e."""
         if self.data[self.pos] & 0x70:
             raise DlibFormatError(f"old ASCII float encoding at {self.pos}; unsupported")
-        mantissa, exponent = self.int(), self.int()
+        mantissa, exponent = self.read_int(), self.read_int()
         special = {32000: math.inf, 32001: -math.inf, 32002: math.nan}
         if exponent in special:
             return special[exponent]
         return math.ldexp(mantissa, exponent)
 
-    def bool(self) -> bool:
+    def read_bool(self) -> bool:
         ch = self._take(1)
         if ch not in (b"0", b"1"):
             raise DlibFormatError(f"bad bool {ch!r} at {self.pos - 1}")
         return ch == b"1"
 
-    def str(self) -> str:
-        return self._take(self.int()).decode("latin-1")
+    def read_str(self) -> str:
+        return self._take(self.read_int()).decode("latin-1")
 
     def peek_str(self, prefix: bytes) -> bool:
         """Whether a string starting with `prefix` comes next (without consuming it)."""
         saved = self.pos
         try:
-            return self._take(self.int()).startswith(prefix)
+            return self._take(self.read_int()).startswith(prefix)
         except DlibFormatError:
             return False
         finally:
             self.pos = saved
 
-    def tensor(self) -> np.ndarray:
+    def read_tensor(self) -> np.ndarray:
         """resizable_tensor, version 2: n, k, nr, nc, then raw little-endian float32."""
-        version = self.int()
+        version = self.read_int()
         if version != 2:
             raise DlibFormatError(f"tensor version {version} at {self.pos}; expected 2")
-        shape = tuple(self.int() for _ in range(4))
+        shape = tuple(self.read_int() for _ in range(4))
         count = int(np.prod(shape))
         raw = self._take(4 * count)
         return np.frombuffer(raw, dtype="<f4").reshape(shape).astype(np.float32)
 
-    def alias_tensor(self) -> tuple[int, int, int, int]:
-        version = self.int()
+    def read_alias_tensor(self) -> tuple[int, int, int, int]:
+        version = self.read_int()
         if version != 1:
             raise DlibFormatError(f"alias_tensor version {version}; expected 1")
-        return (self.int(), self.int(), self.int(), self.int())
+        return (self.read_int(), self.read_int(), self.read_int(), self.read_int())
 
 
 @dataclass
@@ -118,10 +118,6 @@ class DlibLayer:
     kind: str  # con, affine, relu, max_pool, avg_pool, add_prev, fc
     attrs: dict[str, int] = field(default_factory=dict)
     params: dict[str, np.ndarray] = field(default_factory=dict)
-
-    def describe(self) -> str:
-        shapes = ",".join(f"{k}{list(v.shape)}" for k, v in self.params.items())
-        return f"{self.kind}({self.attrs}{' ' + shapes if shapes else ''})"
 
 
 @dataclass
@@ -137,14 +133,14 @@ class DlibNet:
 
 def _read_layer(r: _Reader) -> DlibLayer:
     """The layer details of one add_layer (layers.h `serialize(const xxx_&)`)."""
-    name = r.str()
+    name = r.read_str()
     if name == "con_4":
-        params = r.tensor().reshape(-1)
-        a = {k: r.int() for k in ("filters", "nr", "nc", "stride_y", "stride_x")}
-        a |= {k: r.int() for k in ("pad_y", "pad_x")}
-        filt, bias = r.alias_tensor(), r.alias_tensor()
+        params = r.read_tensor().reshape(-1)
+        a = {k: r.read_int() for k in ("filters", "nr", "nc", "stride_y", "stride_x")}
+        a |= {k: r.read_int() for k in ("pad_y", "pad_x")}
+        filt, bias = r.read_alias_tensor(), r.read_alias_tensor()
         for _ in range(4):  # learning-rate and weight-decay multipliers
-            r.float()
+            r.read_float()
         nf = int(np.prod(filt))
         if filt[0] != a["filters"] or filt[2:] != (a["nr"], a["nc"]):
             raise DlibFormatError(f"con_4 filter alias {filt} does not match {a}")
@@ -154,9 +150,9 @@ def _read_layer(r: _Reader) -> DlibLayer:
             "con", a, {"weight": params[:nf].reshape(filt), "bias": params[nf:].copy()}
         )
     if name == "affine_":
-        params = r.tensor().reshape(-1)
-        gamma, beta = r.alias_tensor(), r.alias_tensor()
-        mode = r.int() if r.data[r.pos] not in b"01" else 0  # older files have no mode
+        params = r.read_tensor().reshape(-1)
+        gamma, beta = r.read_alias_tensor(), r.read_alias_tensor()
+        mode = r.read_int() if r.data[r.pos] not in b"01" else 0  # older files have no mode
         ng = int(np.prod(gamma))
         if params.size != ng + int(np.prod(beta)):
             raise DlibFormatError("affine_ params size does not match its aliases")
@@ -169,16 +165,16 @@ def _read_layer(r: _Reader) -> DlibLayer:
         return DlibLayer("relu")
     if name in ("max_pool_2", "avg_pool_2"):
         keys = ("nr", "nc", "stride_y", "stride_x", "pad_y", "pad_x")
-        return DlibLayer(name[:-2], {k: r.int() for k in keys})
+        return DlibLayer(name[:-2], {k: r.read_int() for k in keys})
     if name == "add_prev_":
         return DlibLayer("add_prev")
     if name == "fc_2":
-        n_out, n_in = r.int(), r.int()
-        params = r.tensor().reshape(-1)
-        weights, biases = r.alias_tensor(), r.alias_tensor()
-        bias_mode = r.int()
+        n_out, n_in = r.read_int(), r.read_int()
+        params = r.read_tensor().reshape(-1)
+        weights, biases = r.read_alias_tensor(), r.read_alias_tensor()
+        bias_mode = r.read_int()
         for _ in range(4):
-            r.float()
+            r.read_float()
         nw = int(np.prod(weights))
         if weights[:2] != (n_in, n_out):
             raise DlibFormatError(f"fc_2 weight alias {weights} is not ({n_in}, {n_out})")
@@ -200,16 +196,16 @@ def read_dlib_net(path: str | Path) -> DlibNet:
     add_layer from the input side out.
     """
     r = _Reader(Path(path).read_bytes())
-    if r.int() != 1:
+    if r.read_int() != 1:
         raise DlibFormatError("not an add_loss_layer (version != 1)")
-    loss_name = r.str()
+    loss_name = r.read_str()
     if loss_name != "loss_metric_2":
         raise DlibFormatError(f"loss layer {loss_name!r}; expected loss_metric_2")
-    loss = {"margin": r.float(), "distance_threshold": r.float()}
+    loss = {"margin": r.read_float(), "distance_threshold": r.read_float()}
 
     wrappers: list[int] = []
     while True:
-        wrappers.append(r.int())
+        wrappers.append(r.read_int())
         if r.peek_str(b"input_"):
             break
         if len(wrappers) > 10_000:
@@ -217,19 +213,19 @@ def read_dlib_net(path: str | Path) -> DlibNet:
     input_version = wrappers[-1]
     if input_version not in (2, 3):
         raise DlibFormatError(f"input add_layer version {input_version}")
-    if r.str() != "input_rgb_image_sized":
+    if r.read_str() != "input_rgb_image_sized":
         raise DlibFormatError("input layer is not input_rgb_image_sized")
-    mean = (r.float(), r.float(), r.float())
-    size = (r.int(), r.int())
+    mean = (r.read_float(), r.read_float(), r.read_float())
+    size = (r.read_int(), r.read_int())
 
     def layer_record(first: bool) -> DlibLayer:
         layer = _read_layer(r)
         for _ in range(3):  # this_layer_setup_called, gradient_input_is_stale, disabled
-            r.bool()
+            r.read_bool()
         for _ in range(3):  # x_grad, cached_output, params_grad / grad_final
-            r.tensor()
+            r.read_tensor()
         if first and input_version >= 3:
-            r.int()  # _sample_expansion_factor
+            r.read_int()  # _sample_expansion_factor
         return layer
 
     layers = [layer_record(first=True)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -23,6 +24,9 @@ from drift_audit.identity.embedders.dlib_format import (
 class Affine(nn.Module):
     """dlib's affine layer in CONV_MODE: per-channel x * gamma + beta."""
 
+    gamma: torch.Tensor  # (1, C, 1, 1) buffers, declared for the type checker
+    beta: torch.Tensor
+
     def __init__(self, gamma: np.ndarray, beta: np.ndarray) -> None:
         super().__init__()
         self.register_buffer("gamma", torch.from_numpy(gamma).reshape(1, -1, 1, 1))
@@ -42,9 +46,9 @@ def _conv(layer: DlibLayer) -> nn.Conv2d:
         padding=(a["pad_y"], a["pad_x"]),
         bias=True,
     )
-    with torch.no_grad():
-        conv.weight.copy_(torch.from_numpy(w))
-        conv.bias.copy_(torch.from_numpy(layer.params["bias"]))
+    conv.load_state_dict(
+        {"weight": torch.from_numpy(w), "bias": torch.from_numpy(layer.params["bias"])}
+    )
     return conv
 
 
@@ -54,13 +58,17 @@ def _affine(layer: DlibLayer) -> Affine:
     return Affine(layer.params["gamma"], layer.params["beta"])
 
 
-def _pool_args(layer: DlibLayer) -> dict[str, tuple[int, int]]:
+class Pool(NamedTuple):
+    """A pooling layer's window, stride and padding, as (rows, columns) pairs."""
+
+    kernel_size: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+
+
+def _pool(layer: DlibLayer) -> Pool:
     a = layer.attrs
-    return {
-        "kernel_size": (a["nr"], a["nc"]),
-        "stride": (a["stride_y"], a["stride_x"]),
-        "padding": (a["pad_y"], a["pad_x"]),
-    }
+    return Pool((a["nr"], a["nc"]), (a["stride_y"], a["stride_x"]), (a["pad_y"], a["pad_x"]))
 
 
 def add_zero_padded(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -83,15 +91,14 @@ class ResUnit(nn.Module):
         super().__init__()
         self.conv1, self.aff1 = _conv(layers[0]), _affine(layers[1])
         self.conv2, self.aff2 = _conv(layers[3]), _affine(layers[4])
-        self.pool: dict[str, tuple[int, int]] | None = (
-            _pool_args(layers[5]) if layers[5].kind == "avg_pool" else None
-        )
+        self.pool = _pool(layers[5]) if layers[5].kind == "avg_pool" else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         y = self.aff2(self.conv2(F.relu(self.aff1(self.conv1(x)))))
         if self.pool is None:
             return F.relu(y + x)
-        skip = F.avg_pool2d(x, **self.pool, count_include_pad=False)  # type: ignore[arg-type]
+        p = self.pool
+        skip = F.avg_pool2d(x, p.kernel_size, p.stride, p.padding, count_include_pad=False)
         return F.relu(add_zero_padded(y, skip))
 
 
@@ -101,6 +108,8 @@ class DlibFaceResNet(nn.Module):
     forward() takes (N, 3, 150, 150) float RGB in 0..255 (dlib chip pixel values) and
     returns the (N, 128) descriptors, unnormalised, exactly as dlib returns them.
     """
+
+    input_mean: torch.Tensor  # (1, 3, 1, 1) buffer, declared for the type checker
 
     def __init__(self, net: DlibNet) -> None:
         super().__init__()
@@ -114,7 +123,7 @@ class DlibFaceResNet(nn.Module):
         self.register_buffer("input_mean", mean)
         L = net.layers
         self.conv1, self.aff1 = _conv(L[0]), _affine(L[1])
-        self.pool1 = _pool_args(L[3])
+        self.pool1 = _pool(L[3])
         units: list[nn.Module] = []
         i = 4
         for _, n_units, down in LEVELS:
@@ -135,7 +144,8 @@ class DlibFaceResNet(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = (x - self.input_mean) / 256.0
         x = F.relu(self.aff1(self.conv1(x)))
-        x = F.max_pool2d(x, **self.pool1)  # type: ignore[arg-type]
+        p = self.pool1
+        x = F.max_pool2d(x, p.kernel_size, p.stride, p.padding)
         x = self.units(x)
         return self.fc(x.mean(dim=(2, 3)))
 

@@ -27,7 +27,13 @@ class FacenetEmbedder(Embedder):
     Args:
         weights: a local weights file; None finds an imported or cached one, or
             downloads it through facenet-pytorch (needs the internet).
-        device: torch device string.
+        device: where the network runs. Always float32: unlike dlib's network, nobody
+            has measured facenet's descriptors in float16 (its weights cannot be
+            downloaded here), so `drift_audit.device.half_precision` is not applied.
+        batch_size: faces per network call.
+
+    Raises:
+        ModelError: the weights file is missing, cannot be downloaded or does not load.
     """
 
     name = "facenet"
@@ -38,7 +44,11 @@ class FacenetEmbedder(Embedder):
     uncertain_margin = 0.08
 
     def __init__(
-        self, weights: Path | None = None, device: torch.device | str = "cpu", batch_size: int = 32
+        self,
+        weights: Path | None = None,
+        *,
+        device: torch.device | str = "cpu",
+        batch_size: int = 32,
     ) -> None:
         import torch
         from facenet_pytorch import InceptionResnetV1
@@ -53,7 +63,7 @@ class FacenetEmbedder(Embedder):
         self.weights_sha256 = sha256_of(path)
         model = InceptionResnetV1(pretrained=None, classify=False)
         load_facenet_state(model, path)
-        self._model = model.eval().to(device)
+        self._model = model.eval().to(self.device)
 
     def _embed_batch(self, crops: FaceCrops) -> np.ndarray:
         torch = self._torch

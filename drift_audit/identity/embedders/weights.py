@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import shutil
 import socket
-import tempfile
 from pathlib import Path
 
-from drift_audit.errors import ModelError
+from drift_audit.errors import ModelError, OutputError
+from drift_audit.files import write_atomic
 
 FACENET_FILE = "20180402-114759-vggface2.pt"
 
@@ -68,25 +67,33 @@ def download_facenet_weights() -> Path:
 def import_facenet_weights(source: Path) -> Path:
     """Check that `source` loads as facenet weights, then copy it into models_dir().
 
-    The copy is written to a temporary file and renamed, so an interrupted import
-    never leaves a half file where the embedder would find it.
+    The copy goes through the atomic writer, so an interrupted import never leaves a
+    half file where the embedder would find it, and the file is readable by others as
+    the umask allows (like any file the user copies).
+
+    Args:
+        source: a vggface2 InceptionResnetV1 state dict.
+
+    Returns:
+        The installed file.
+
+    Raises:
+        ModelError: `source` is missing, does not load as facenet weights, or cannot be
+            copied into models_dir().
     """
     from facenet_pytorch import InceptionResnetV1
 
     if not source.is_file():
         raise ModelError(f"{source}: no such file")
     load_facenet_state(InceptionResnetV1(pretrained=None, classify=False), source)
-    target_dir = models_dir()
-    target_dir.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target_dir, prefix=".import-")
-    os.close(fd)
+    target = models_dir() / FACENET_FILE
     try:
-        shutil.copyfile(source, tmp)
-        os.replace(tmp, target_dir / FACENET_FILE)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return target_dir / FACENET_FILE
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(target, source.read_bytes())
+    except (OSError, OutputError) as exc:
+        # Both name the file; the CLI prints a ModelError as one line, not a traceback.
+        raise ModelError(f"cannot install the facenet weights: {exc}") from None
+    return target
 
 
 def load_facenet_state(model: object, path: Path) -> None:
