@@ -1,4 +1,9 @@
-"""Plain data passed between the stages: frozen dataclasses holding numpy arrays."""
+"""Plain data passed between the stages: dataclasses holding numpy arrays.
+
+The detections and crops (`Faces`, `FaceCrops`) and what describes a clip (`VideoInfo`,
+`Shot`, `Glitch`, `Finding`) are frozen and checked on construction; the results that
+stages fill in step by step (`Track`, `ClipResult`, `Character`, `Report`) are not.
+"""
 
 from __future__ import annotations
 
@@ -146,7 +151,6 @@ class Track:
         return int(self.faces.frame[-1])
 
 
-
 @dataclass(frozen=True)
 class Glitch:
     """A frame or two that differ from both neighbours: a flash, not a cut."""
@@ -167,7 +171,6 @@ class ClipResult:
     frames_read: int = 0  # frames the decoder delivered
     frames_expected: int = 0  # frames the container promised (or the last index + 1)
     corrupt_frames: int = 0  # frames lost inside the stream (detected from timestamps)
-    decode_mode: str = "sequential"
     shots: list[Shot] = field(default_factory=list)
     glitches: list[Glitch] = field(default_factory=list)
     tracks: list[Track] = field(default_factory=list)

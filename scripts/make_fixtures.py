@@ -37,7 +37,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from tests import stamps  # noqa: E402  (needs the repo root on sys.path)
+from scripts import stamps  # noqa: E402  (needs the repo root on sys.path)
 
 MANIFEST = "manifest.json"
 FORMAT_VERSION = 1

@@ -16,10 +16,7 @@ import cv2
 import numpy as np
 import pytest
 
-try:
-    from tests import stamps
-except ImportError:  # pytest put tests/ itself on sys.path
-    import stamps  # type: ignore[no-redef]
+from scripts import stamps
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "make_fixtures.py"

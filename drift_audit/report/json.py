@@ -86,7 +86,8 @@ def _clip(c: ClipResult) -> dict[str, Any]:
         "status": c.status,
         "error": None if c.error is None else printable(c.error),
         "decoder": info.backend if info else None,
-        "decode_mode": c.decode_mode if info else None,
+        # Every backend reads front to back (decode/base.py); kept for schema_version 1.
+        "decode_mode": "sequential" if info else None,
         "fps": _r(fps),
         "frames": c.last_frame + 1 if c.status == "ok" else (info.n_frames if info else 0),
         "duration_s": _r(c.time_of(c.last_frame) + (1 / fps if fps else 0)) if c.times else 0.0,
