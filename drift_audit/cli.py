@@ -15,7 +15,14 @@ import typer
 from rich.console import Console
 
 from drift_audit import __version__, interrupts
-from drift_audit.cli_output import EXIT_FINDINGS, EXIT_INPUT, EXIT_PASS, die, error_line
+from drift_audit.cli_output import (
+    EXIT_FINDINGS,
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EXIT_PASS,
+    die,
+    error_line,
+)
 from drift_audit.decode import registry as decoders
 from drift_audit.errors import DriftAuditError, OutputError
 from drift_audit.identity.embedders import registry as embedders
@@ -28,7 +35,8 @@ if TYPE_CHECKING:
 
 EPILOG = (
     "Exit codes: 0 no finding at or above --fail-on; 1 such findings; 2 usage error or "
-    "an unreadable input (every readable clip is still audited). "
+    "an unreadable input (every readable clip is still audited); 3 internal error; "
+    "130 / 143 interrupted. "
     "Models: `drift-audit models` lists embedder weights, `drift-audit models import PATH` "
     "installs facenet weights."
 )
@@ -250,8 +258,7 @@ def _write_reports(report: Report, outputs: dict[str, Path], json_to_stdout: boo
         if "--json" in outputs or json_to_stdout:
             text = json_report.dumps(report)
             if json_to_stdout:
-                sys.stdout.write(text)
-                sys.stdout.flush()
+                _to_stdout(text)
             else:
                 write_atomic(outputs["--json"], text)
         if "--html" in outputs:
@@ -264,6 +271,15 @@ def _write_reports(report: Report, outputs: dict[str, Path], json_to_stdout: boo
             write_atomic(outputs["--contact-sheet"], render_contact_sheet(report))
     except OutputError as exc:
         raise die(str(exc)) from None
+
+
+def _to_stdout(text: str) -> None:
+    """The JSON on stdout; a closed or full stdout is a one-line error."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except OSError as exc:
+        raise OutputError(f"--json -: cannot write to stdout ({exc.strerror or exc})") from None
 
 
 def _run(inputs: list[Path | InputError], config: AuditConfig, quiet: bool) -> Report:
@@ -312,3 +328,6 @@ def main(argv: list[str] | None = None) -> None:
             signal.signal(sig, signal.SIG_IGN)
         error_line("interrupted" if exc.signum == signal.SIGINT else "terminated")
         sys.exit(128 + exc.signum)
+    except Exception as exc:  # a bug: its own code, never the findings code
+        error_line(f"internal error: {type(exc).__name__}: {exc} (a bug; please report it)")
+        sys.exit(EXIT_INTERNAL)

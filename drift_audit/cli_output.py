@@ -9,6 +9,7 @@ import typer
 EXIT_PASS = 0
 EXIT_FINDINGS = 1
 EXIT_INPUT = 2
+EXIT_INTERNAL = 3  # a bug in drift-audit: never the findings code
 
 
 def error_line(message: str) -> None:

@@ -454,3 +454,54 @@ def test_models_import_of_garbage_is_one_line_exit_2(
     assert line.startswith("drift-audit: error: ")
     assert str(garbage) in line
     assert list((empty_model_folders / "models").glob("*")) == []
+
+
+def test_an_internal_error_has_its_own_exit_code(
+    monkeypatch: pytest.MonkeyPatch, make_clip: MakeClip, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bug must never read as "findings" (1) to the CI that runs the gate."""
+    from drift_audit.cli import main
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(pipeline, "audit", broken)
+    with pytest.raises(SystemExit) as caught:
+        main([str(make_clip("a.mp4")), "-q"])
+    assert caught.value.code == 3
+    err = capsys.readouterr().err
+    assert (
+        err == "drift-audit: error: internal error: RuntimeError: a bug (a bug; please report it)\n"
+    )
+
+
+def test_a_full_stdout_is_a_one_line_error(
+    tmp_path: Path, make_clip: MakeClip, fake_models: dict
+) -> None:
+    """`--json -` into /dev/full: one line naming stdout, exit 2, no traceback."""
+    import subprocess
+    import sys
+
+    clip = make_clip("a.mp4")
+    code = (
+        "import sys; from tests.conftest import FakeDetector, FakeEmbedder\n"
+        "from drift_audit import pipeline; from drift_audit.run import models\n"
+        "real = models.Models\n"
+        "class Fake(real):\n"
+        "    def __init__(self, config, *a, **k):\n"
+        "        super().__init__(config, FakeDetector(), FakeEmbedder(), 'fake')\n"
+        "pipeline.Models = Fake\n"
+        "from drift_audit.cli import main\n"
+        f"main([{str(clip)!r}, '--json', '-', '-q', '--no-cache'])\n"
+    )
+    with open("/dev/full", "w") as full:
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.startswith("drift-audit: error: --json -: cannot write to stdout")
+    assert "Traceback" not in out.stderr
