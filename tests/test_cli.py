@@ -505,3 +505,17 @@ def test_a_full_stdout_is_a_one_line_error(
     assert out.returncode == 2, out.stderr
     assert out.stderr.startswith("drift-audit: error: --json -: cannot write to stdout")
     assert "Traceback" not in out.stderr
+
+
+def test_two_reports_at_one_path_are_refused_before_any_work(
+    tmp_path: Path, make_clip: MakeClip, no_audit: list[object]
+) -> None:
+    """--html onto the --json path used to overwrite the JSON silently."""
+    clip = make_clip("a.mp4")
+    out = tmp_path / "report.json"
+    result = invoke(clip, "--json", out, "--html", out)
+    assert result.exit_code == 2
+    assert error_lines(result) == [
+        f"drift-audit: error: --json and --html name the same file {out}"
+    ]
+    assert not out.exists() and no_audit == []
