@@ -28,9 +28,9 @@ from drift_audit.faces.attributes import (
     compare,
     facial_hair_score,
     measure,
-    regions,
 )
 from drift_audit.faces.colour import colour_name, delta_e2000, rgb_to_lab
+from drift_audit.faces.regions import regions
 
 MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
 

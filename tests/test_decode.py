@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+import torch
 
-from drift_audit.decode.registry import BACKENDS, open_source, torchcodec_source
-from drift_audit.errors import InputError
+from drift_audit.decode import registry
+from drift_audit.decode.base import FrameSource, RawFrames
+from drift_audit.decode.registry import DECODERS, open_source
+from drift_audit.errors import ConfigError, InputError
+from drift_audit.types import VideoInfo
+from scripts.stamps import read_stamp, read_stamp_any_rotation
 from tests.generated import generated_dir, manifest
-from tests.stamps import read_stamp, read_stamp_any_rotation
 
 STAMPED = [
     "stamped_h264.mp4",
@@ -22,6 +28,8 @@ STAMPED = [
     "stamped_vfr.mkv",
     "stamped_rotated.mp4",
 ]
+
+HOST = ["decord", "opencv"]  # required dependencies: both must import everywhere
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +48,7 @@ def _stamp(image: Any, entry: dict[str, Any]) -> int | None:
     return read_stamp(image)
 
 
-@pytest.mark.parametrize("backend", sorted(BACKENDS))
+@pytest.mark.parametrize("backend", HOST)
 @pytest.mark.parametrize("name", STAMPED)
 @pytest.mark.parametrize("stride", [1, 7])
 def test_sampled_frames_carry_their_true_index(
@@ -57,7 +65,7 @@ def test_sampled_frames_carry_their_true_index(
     assert [stamp for _, stamp in seen] == [index for index, _ in seen]
 
 
-@pytest.mark.parametrize("backend", sorted(BACKENDS))
+@pytest.mark.parametrize("backend", HOST)
 def test_vfr_times_are_presentation_times(
     fixtures: Path, truth: dict[str, Any], backend: str
 ) -> None:
@@ -70,8 +78,8 @@ def test_vfr_times_are_presentation_times(
 
 def test_rotated_clip_comes_out_as_displayed_on_every_backend(fixtures: Path) -> None:
     turns = set()
-    for backend in BACKENDS:
-        source = open_source(fixtures / "stamped_rotated.mp4", backend)
+    for name in HOST:
+        source = open_source(fixtures / "stamped_rotated.mp4", name)
         frame = next(iter(source.frames(lambda i, t: True)))
         assert frame.image is not None
         assert frame.image.shape[:2] == (320, 240)  # portrait: the display matrix was applied
@@ -81,7 +89,7 @@ def test_rotated_clip_comes_out_as_displayed_on_every_backend(fixtures: Path) ->
     assert len(turns) == 1 and turns != {0}
 
 
-@pytest.mark.parametrize("backend", sorted(BACKENDS))
+@pytest.mark.parametrize("backend", HOST)
 def test_frames_lost_to_corruption_keep_later_indices_true(
     fixtures: Path, truth: dict[str, Any], backend: str
 ) -> None:
@@ -127,7 +135,7 @@ def test_one_frame_clip(fixtures: Path) -> None:
     assert [f.index for f in frames] == [0]
 
 
-@pytest.mark.parametrize("backend", sorted(BACKENDS))
+@pytest.mark.parametrize("backend", HOST)
 @pytest.mark.parametrize("name", ["stamped_h264.mp4", "stamped_mpeg4.avi", "stamped_hevc.mp4"])
 def test_downscaled_reading_is_exact_too(fixtures: Path, backend: str, name: str) -> None:
     source = open_source(fixtures / name, backend)
@@ -137,7 +145,7 @@ def test_downscaled_reading_is_exact_too(fixtures: Path, backend: str, name: str
 
 
 needs_torchcodec = pytest.mark.skipif(
-    torchcodec_source() is None,
+    registry.backend("torchcodec") is None,
     reason="torchcodec is not installed or cannot load the system FFmpeg libraries",
 )
 
@@ -149,7 +157,7 @@ def test_torchcodec_on_cpu_is_exact_too(
     fixtures: Path, truth: dict[str, Any], name: str, max_side: int | None
 ) -> None:
     entry = truth[name]
-    source = open_source(fixtures / name, "torchcodec", "cpu")
+    source = open_source(fixtures / name, "torchcodec", torch.device("cpu"))
     frames = list(source.frames(lambda i, t: i % 3 == 0, max_side=max_side))
     # torchcodec's sequential read can stop one frame short of the header (AVI, B-frames).
     assert entry["n_frames"] - 1 <= len(frames) <= entry["n_frames"]
@@ -164,9 +172,74 @@ def test_torchcodec_on_cpu_is_exact_too(
 def test_torchcodec_missing_is_a_clear_usage_error(
     fixtures: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from drift_audit.decode import registry as decode
-    from drift_audit.errors import ConfigError
-
-    monkeypatch.setattr(decode, "torchcodec_source", lambda: None)
+    missing = registry.BACKENDS["torchcodec"].missing
+    gone = registry.Backend("drift_audit.decode.not_here:Source", missing)
+    monkeypatch.setitem(registry.BACKENDS, "torchcodec", gone)
+    assert registry.backend("torchcodec") is None
     with pytest.raises(ConfigError, match=r"drift-audit\[gpu\]"):
         open_source(fixtures / "stamped_h264.mp4", "torchcodec")
+
+
+def test_a_missing_host_backend_names_those_installed(
+    fixtures: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(registry.BACKENDS, "decord", registry.Backend("drift_audit.nope:X"))
+    with pytest.raises(ConfigError, match=r"--decoder decord is not available here \(installed: "):
+        open_source(fixtures / "stamped_h264.mp4", "decord")
+    with pytest.raises(ConfigError, match="is not available here"):
+        open_source(fixtures / "stamped_h264.mp4", "nvdec")
+
+
+def test_one_registry_names_the_decoders_everywhere() -> None:
+    from drift_audit import config
+    from drift_audit.cli import Decoder
+
+    assert DECODERS == ("auto", "decord", "opencv", "torchcodec")
+    assert config.DECODERS == DECODERS
+    assert [d.value for d in Decoder] == list(DECODERS)
+    for name in HOST:
+        source = registry.backend(name)
+        assert source is not None and source.name == name
+
+
+# --- stamping, done once in the base for every backend ------------------------------
+
+
+class ChunkedSource(FrameSource):
+    """A backend that decodes in chunks, as torchcodec does: after the decoder reports
+    damage in the second chunk, presentation times jump over two lost frames."""
+
+    name = "chunked"
+    CHUNKS = ([0.00, 0.04, 0.08], [0.20, 0.24, 0.28])  # frames 3 and 4 are lost
+
+    def _open(self) -> VideoInfo:
+        return VideoInfo(str(self.path), 25.0, 8, 4, 4, "", self.name)
+
+    def _decode(self, size: tuple[int, int] | None) -> Generator[RawFrames, None, None]:
+        position = 0
+        for times in self.CHUNKS:
+            first = position
+
+            def pixels(keep: list[int], first: int = first) -> list[np.ndarray]:
+                return [np.full((4, 4, 3), first + i, np.uint8) for i in keep]
+
+            yield RawFrames(times, damaged=position > 0, pixels=pixels)
+            position += len(times)
+
+
+def test_want_gets_the_true_index_after_lost_frames(tmp_path: Path) -> None:
+    """The sampler decides by true index (a shot starting at frame 5 must get its
+    frame); torchcodec's own loop once handed it the position in decode order."""
+    asked: list[int] = []
+
+    def want(index: int, time_s: float) -> bool:
+        asked.append(index)
+        return index == 5
+
+    frames = list(ChunkedSource(tmp_path / "clip.mp4").frames(want))
+    assert asked == [0, 1, 2, 5, 6, 7]
+    assert [f.index for f in frames] == [0, 1, 2, 5, 6, 7]
+    assert [f.lost_before for f in frames] == [0, 0, 0, 2, 0, 0]
+    wanted = [f for f in frames if f.image is not None]
+    assert [f.index for f in wanted] == [5]
+    assert int(wanted[0].image[0, 0, 0]) == 3  # the 4th frame decoded carries index 5

@@ -17,8 +17,8 @@ import pytest
 import torch
 
 from drift_audit.cli import main
+from scripts.stamps import read_stamp
 from tests.generated import generated_dir, manifest, needs_media
-from tests.stamps import read_stamp
 
 pytestmark = pytest.mark.skipif(
     not torch.cuda.is_available(),
@@ -32,12 +32,12 @@ def fixtures(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_nvdec_frames_are_the_frames_asked_for(fixtures: Path) -> None:
-    from drift_audit.decode.registry import open_source, torchcodec_source
+    from drift_audit.decode.registry import backend, open_source
 
-    if torchcodec_source() is None:
+    if backend("torchcodec") is None:
         pytest.skip("torchcodec is not installed or cannot load the system FFmpeg libraries")
     entry = manifest(fixtures)["stamped_h264.mp4"]
-    source = open_source(fixtures / "stamped_h264.mp4", "torchcodec", "cuda")
+    source = open_source(fixtures / "stamped_h264.mp4", "torchcodec", torch.device("cuda"))
     frames = [f for f in source.frames(lambda i, t: i % 3 == 0) if f.image is not None]
     assert len(frames) >= entry["n_frames"] // 3
     assert [read_stamp(f.image) for f in frames] == [f.index for f in frames]

@@ -153,11 +153,11 @@ def test_frames_kept_as_tensors_give_the_same_analysis(
     regions reach the host), run here on the CPU: the same tracks and embeddings as
     from numpy frames."""
     from drift_audit.config import AuditConfig
-    from drift_audit.decode.registry import torchcodec_source
+    from drift_audit.decode.registry import backend
     from drift_audit.run import clip as run_clip
     from drift_audit.run import models as run_models
 
-    if torchcodec_source() is None:
+    if backend("torchcodec") is None:
         pytest.skip("torchcodec is not installed or cannot load the system FFmpeg libraries")
     clip = sorted((clip_sets / "consistent").iterdir())[1]
     config = AuditConfig(decoder="torchcodec", device="cpu", use_cache=False)

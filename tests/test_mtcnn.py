@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from drift_audit.faces.mtcnn import Cascade, _Mips, _nms_min, _rerec
+from drift_audit.faces.mtcnn import Cascade
+from drift_audit.faces.mtcnn_boxes import nms_min, rerec
+from drift_audit.faces.mtcnn_crops import Mips
 from tests.generated import MEDIA, needs_media
 
 THRESHOLDS = (0.7, 0.8, 0.9)
@@ -30,7 +32,7 @@ def test_mip_crops_are_area_averages_of_the_box() -> None:
         torch.from_numpy(small), size=(240, 400), mode="bicubic"
     )
     image = image.clamp(0, 255).round().to(torch.uint8)
-    mips = _Mips(image)
+    mips = Mips(image)
     rois = [[0, 100, 40, 196, 136], [0, 10, 10, 34, 34], [0, 0, 0, 240, 240], [0, 100, 40, 148, 88]]
     crops = mips.crop(torch.tensor(rois).float(), 24)
     for roi, crop in zip(rois, crops, strict=True):
@@ -54,11 +56,11 @@ def test_min_nms_keeps_the_best_of_nested_boxes_per_image() -> None:
     inds = torch.tensor([0, 0, 0, 1])
     # The small box inside the large one overlaps it fully by "Min": only the better stays;
     # the same box in another image is untouched.
-    assert sorted(_nms_min(boxes, scores, inds, 0.7).tolist()) == [1, 2, 3]
+    assert sorted(nms_min(boxes, scores, inds, 0.7).tolist()) == [1, 2, 3]
 
 
 def test_rerec_squares_about_the_centre() -> None:
-    out = _rerec(torch.tensor([[10.0, 20.0, 30.0, 80.0, 0.9]]))
+    out = rerec(torch.tensor([[10.0, 20.0, 30.0, 80.0, 0.9]]))
     assert out[0, :4].tolist() == [-10.0, 20.0, 50.0, 80.0]
     assert out[0, 4].item() == pytest.approx(0.9)
 
@@ -163,7 +165,8 @@ def test_models_load_without_the_torchvision_package() -> None:
 
     code = (
         "import sys; from drift_audit.faces.detect import MTCNNDetector; "
-        "from drift_audit.identity.embedders.dlib import DlibEmbedder; MTCNNDetector(); DlibEmbedder(); "
+        "from drift_audit.identity.embedders.dlib import DlibEmbedder; "
+        "MTCNNDetector(); DlibEmbedder(); "
         "print(sorted(m for m in ('torchvision', 'torch._dynamo', 'facenet_pytorch') "
         "if m in sys.modules))"
     )

@@ -1,36 +1,69 @@
-"""Frame sources: every backend reads a clip front to back and stamps each frame
-with its true index and presentation time.
+"""Frame sources: every backend reads a clip front to back; the base class stamps each
+frame with its true index and presentation time, so every backend stamps alike.
 
 Reading is sequential on purpose. decord's strided `get_batch` returns the wrong
 frames on AVI / MPEG-4 Part 2 files (frame 100 comes back as frame 2), and a
 wrong frame silently corrupts every later stage; a sequential read is exact on
 every container, and decoding is far cheaper than face detection anyway.
+
+This module imports nothing heavy (numpy and the types only for annotations): the
+registry, and through it the command line's choices, import it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import tempfile
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Generator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from drift_audit.errors import InputError
-from drift_audit.types import VideoInfo
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+
+    from drift_audit.types import VideoInfo
+
+Image = Any
+"""(H, W, 3) uint8 RGB: a numpy array on the host, or a torch tensor on the device from
+a source opened with `keep_on_device` (torchcodec on a GPU)."""
 
 
 @dataclass(frozen=True)
 class DecodedFrame:
     index: int  # the frame's true position in the stream, gaps included
     time_s: float  # presentation time
-    # (H, W, 3) uint8 RGB, or None when not asked for; a torch tensor on the device
-    # from a torchcodec source with `tensors` set (decode_torchcodec.py)
-    image: np.ndarray | None
+    image: np.ndarray | None  # an `Image`, or None when not asked for
     lost_before: int = 0  # frames the decoder could not deliver just before this one
+
+
+@dataclass(frozen=True)
+class RawFrames:
+    """Frames a backend decoded together, in decode order, not yet stamped.
+
+    Attributes:
+        times: each frame's presentation time in seconds; None where the backend
+            cannot tell (the base then puts it one nominal frame after the last).
+        damaged: the decoder reported damage while decoding these frames.
+        pixels: the images of the frames at the given positions in `times` (None for
+            one the backend could not convert); called at most once, before the next
+            RawFrames is asked for, and only with the positions someone wants.
+    """
+
+    times: Sequence[float | None]
+    damaged: bool
+    pixels: Callable[[list[int]], Sequence[Image | None]]
+
+
+def one_frame(time_s: float | None, damaged: bool, image: Callable[[], Image | None]) -> RawFrames:
+    """RawFrames of a single frame whose image `image()` converts, when it is wanted."""
+    return RawFrames([time_s], damaged, lambda keep: [image() for _ in keep])
 
 
 def index_from_time(
@@ -76,28 +109,68 @@ def check_readable(path: Path) -> None:
 
 
 class FrameSource(ABC):
-    """A clip opened for reading. Subclasses differ only in the library they call."""
+    """A clip opened for reading. Subclasses differ only in the library they call:
+    they open the clip (`_open`) and decode it (`_decode`); stamping is done here.
 
-    name: str = ""
+    Every backend takes the same arguments; host backends ignore the last two.
+
+    Args:
+        device: where a GPU backend decodes (None: the CPU).
+        keep_on_device: a backend that decodes on `device` hands images over as
+            tensors there (the GPU face pass) instead of numpy arrays on the host.
+    """
+
+    name: ClassVar[str] = ""
     alias_dir: tempfile.TemporaryDirectory[str] | None = None
 
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self, path: Path, device: torch.device | None = None, keep_on_device: bool = False
+    ) -> None:
         self.path = path
+        self.device = device
+        self.keep_on_device = keep_on_device
         self.info: VideoInfo = self._open()
 
     @abstractmethod
-    def _open(self) -> VideoInfo: ...
+    def _open(self) -> VideoInfo:
+        """Open the clip; raise InputError with a plain reason when it cannot be read."""
 
     @abstractmethod
+    def _decode(self, size: tuple[int, int] | None) -> Generator[RawFrames, None, None]:
+        """Every frame, in decode order, until the decoder can deliver no more.
+
+        Args:
+            size: (w, h) the images are to be scaled to, or None for full size.
+        """
+
     def frames(
         self, want: Callable[[int, float], bool], max_side: int | None = None
-    ) -> Iterator[DecodedFrame]:
-        """Every frame, in order. `want(index, time_s)` says which ones need pixels.
+    ) -> Generator[DecodedFrame, None, None]:
+        """Every frame, in order, with its true index. `want(index, time_s)` says which
+        ones need pixels; it is called once per frame, in order, with the same true
+        index the frame then carries.
 
         Args:
             max_side: when given, images come downscaled so their long side is at most
                 this (backends that can scale while converting do so: far cheaper).
         """
+        fps = self.info.fps or 25.0
+        previous: DecodedFrame | None = None
+        errors_seen = False
+        with contextlib.closing(self._decode(self._small_size(max_side))) as decoded:
+            for raw in decoded:
+                errors_seen = errors_seen or raw.damaged
+                stamped = []
+                for time_s in raw.times:
+                    if time_s is None:
+                        time_s = 0.0 if previous is None else (previous.index + 1) / fps
+                    index, lost = index_from_time(previous, time_s, fps, errors_seen)
+                    previous = DecodedFrame(index, time_s, None, lost)
+                    stamped.append(previous)
+                keep = [i for i, frame in enumerate(stamped) if want(frame.index, frame.time_s)]
+                images = dict(zip(keep, raw.pixels(keep), strict=True)) if keep else {}
+                for i, frame in enumerate(stamped):
+                    yield replace(frame, image=images[i]) if i in images else frame
 
     def _small_size(self, max_side: int | None) -> tuple[int, int] | None:
         """(w, h) to scale to, or None when the frames are small enough already."""

@@ -8,7 +8,13 @@ import re
 import sys
 import tempfile
 import threading
-from typing import IO, TextIO
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, TextIO, TypeVar
+
+from drift_audit.errors import InputError
+
+T = TypeVar("T")
 
 DECODE_ERROR = re.compile(
     r"error while decoding|concealing|corrupt|invalid nal|partial file|missing picture|"
@@ -49,7 +55,7 @@ class NativeStderr:
 
     @classmethod
     def _redirect(cls) -> None:
-        cls._sink = tempfile.TemporaryFile()
+        cls._sink = tempfile.TemporaryFile()  # noqa: SIM115 - `_restore` closes it
         try:
             cls._saved = os.dup(2)
         except OSError:  # no fd 2 (embedded interpreters): nothing to silence
@@ -103,7 +109,7 @@ def _user_stderr(encoding: str) -> TextIO:
 
 def _writes_to_fd2(stream: object) -> bool:
     try:
-        return stream.fileno() == 2  # type: ignore[attr-defined, no-any-return]
+        return stream.fileno() == 2  # type: ignore[attr-defined]
     except (AttributeError, OSError, ValueError):
         return False
 
@@ -123,3 +129,19 @@ def reason_from(native_text: str, fallback: str) -> str:
         return "unsupported codec"
     match = re.search(r"error[^\n]*?:\s*([^\n]+)", native_text, re.IGNORECASE)
     return match.group(1).strip() if match else fallback
+
+
+def open_natively(path: Path, open_: Callable[[], T]) -> T:
+    """`open_()`, with what the native library prints meanwhile caught: when it raises,
+    an InputError whose reason comes from the exception and that text.
+
+    Raises:
+        InputError: `open_()` raised; the reason is read from its message and the
+            native text (`reason_from`).
+    """
+    with NativeStderr() as native:
+        try:
+            return open_()
+        except Exception as exc:
+            error = f"{exc}\n{native.take()}"
+    raise InputError(str(path), reason_from(error, "not a readable video"))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import functools
+from collections.abc import Generator
 
 import cv2
+import numpy as np
 
-from drift_audit.decode.base import DecodedFrame, FrameSource, index_from_time
+from drift_audit.decode.base import FrameSource, RawFrames, one_frame
 from drift_audit.decode.native import DECODE_ERROR, NativeStderr, reason_from
 from drift_audit.errors import InputError
 from drift_audit.types import VideoInfo
@@ -44,30 +46,23 @@ class OpenCVSource(FrameSource):
         codec = _fourcc(int(self._cap.get(cv2.CAP_PROP_FOURCC)))
         return VideoInfo(str(self.path), fps, max(n, 1), width, height, codec, self.name)
 
-    def frames(
-        self, want: Callable[[int, float], bool], max_side: int | None = None
-    ) -> Iterator[DecodedFrame]:
+    def _decode(self, size: tuple[int, int] | None) -> Generator[RawFrames, None, None]:
         cap = self._cap
-        size = self._small_size(max_side)
-        fps = self.info.fps
-        previous: DecodedFrame | None = None
-        errors_seen = False
         with NativeStderr() as native:
-            while cap.grab():
+            while cap.grab():  # grabbed, not converted: only wanted frames are
                 pos_ms = cap.get(cv2.CAP_PROP_POS_MSEC)
-                errors_seen = errors_seen or bool(DECODE_ERROR.search(native.take()))
-                position = 0 if previous is None else previous.index + 1
-                time_s = pos_ms / 1000.0 if pos_ms >= 0 else position / fps
-                index, lost = index_from_time(previous, time_s, fps, errors_seen)
-                image = None
-                if want(index, time_s):
-                    ok, bgr = cap.retrieve()
-                    if ok:
-                        if size is not None:
-                            bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
-                        image = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-                previous = DecodedFrame(index, time_s, image, lost)
-                yield previous
+                damaged = bool(DECODE_ERROR.search(native.take()))
+                time_s = pos_ms / 1000.0 if pos_ms >= 0 else None
+                yield one_frame(time_s, damaged, functools.partial(self._retrieve, size))
+
+    def _retrieve(self, size: tuple[int, int] | None) -> np.ndarray | None:
+        """The frame grabbed last as RGB, scaled to `size`; None when it cannot be."""
+        ok, bgr = self._cap.retrieve()
+        if not ok:
+            return None
+        if size is not None:
+            bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
+        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
     def _release(self) -> None:
         self._cap.release()

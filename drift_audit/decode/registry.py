@@ -1,44 +1,79 @@
-"""The frame source backends by name, and opening a clip with the first that reads it."""
+"""The frame source backends by name, and opening a clip with the first that reads it.
+
+Like PySceneDetect's `scenedetect.backends`, the backends available are those whose
+module imports here; unlike it, each is imported only when first asked for, so that
+the names (config validation, the command line's choices) cost nothing to read.
+"""
 
 from __future__ import annotations
 
 import functools
-import importlib.util
+import importlib
 import os
 import tempfile
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from drift_audit.decode.base import FrameSource, check_readable
-from drift_audit.decode.decord import DecordSource
 from drift_audit.decode.native import NativeStderr
-from drift_audit.decode.opencv import OpenCVSource
 from drift_audit.device import on_gpu
 from drift_audit.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
     import torch
 
-BACKENDS: dict[str, type[FrameSource]] = {"decord": DecordSource, "opencv": OpenCVSource}
+
+@dataclass(frozen=True)
+class Backend:
+    """A frame source backend, imported on first use.
+
+    Attributes:
+        source: "module:Class" of its FrameSource subclass; every backend takes the
+            same arguments, (path, device, keep_on_device).
+        missing: the ConfigError's message when it is asked for by name and does not
+            import here ("": the generic one, which lists the backends that do).
+    """
+
+    source: str
+    missing: str = ""
+
+
+BACKENDS: dict[str, Backend] = {
+    "decord": Backend("drift_audit.decode.decord:DecordSource"),
+    "opencv": Backend("drift_audit.decode.opencv:OpenCVSource"),
+    "torchcodec": Backend(
+        "drift_audit.decode.torchcodec:TorchcodecSource",
+        "--decoder torchcodec needs the gpu extra (pip install 'drift-audit[gpu]') and "
+        "the system FFmpeg libraries (libavcodec59 ...)",
+    ),
+}
+
+DECODERS = ("auto", *BACKENDS)
+"""Every `--decoder` choice, whether or not its backend imports here."""
+
+
+def backend(name: str) -> type[FrameSource] | None:
+    """The named backend's FrameSource subclass, or None when it does not import here
+    (its library is not installed, or cannot load its native parts)."""
+    return _load(BACKENDS[name])
 
 
 @functools.cache
-def torchcodec_source() -> type[FrameSource] | None:
-    """The torchcodec backend when its package is installed (the `[gpu]` extra) and
-    loads (it needs the system FFmpeg libraries); None otherwise."""
-    if importlib.util.find_spec("torchcodec") is None:
-        return None
+def _load(spec: Backend) -> type[FrameSource] | None:
+    module, _, cls = spec.source.partition(":")
     try:
-        with NativeStderr():
-            import torchcodec.decoders  # noqa: F401
-            from torchcodec._core import ops
-
-            from drift_audit.decode.torchcodec import TorchcodecSource
-    except Exception:
+        with NativeStderr():  # native libraries print while they load
+            source: type[FrameSource] = getattr(importlib.import_module(module), cls)
+    except Exception:  # ImportError, or a native library that fails to load
         return None
-    # torchcodec imports without FFmpeg and fails only when a clip is opened.
-    return TorchcodecSource if getattr(ops, "_FFMPEG_AVAILABLE", True) else None
+    return source
+
+
+def available_backends() -> dict[str, type[FrameSource]]:
+    """The backends that import here, by name (each imported now, if not yet)."""
+    found = {name: backend(name) for name in BACKENDS}
+    return {name: source for name, source in found.items() if source is not None}
 
 
 def backend_order(decoder: str, device: torch.device | None) -> list[str]:
@@ -55,7 +90,7 @@ def backend_order(decoder: str, device: torch.device | None) -> list[str]:
         return [decoder]
     order = ["opencv", "decord"]
     gpu = device is not None and on_gpu(device)
-    return (["torchcodec"] if gpu and torchcodec_source() else []) + order
+    return (["torchcodec"] if gpu and backend("torchcodec") else []) + order
 
 
 def open_source(
@@ -76,26 +111,19 @@ def open_source(
         ConfigError: the named backend is not installed.
     """
     check_readable(path)
-    if decoder == "torchcodec" and torchcodec_source() is None:
-        raise ConfigError(
-            "--decoder torchcodec needs the gpu extra (pip install "
-            "'drift-audit[gpu]') and the system FFmpeg libraries (libavcodec59 ...)"
-        )
-    if decoder not in ("auto", "torchcodec") and decoder not in BACKENDS:
-        raise ConfigError(
-            f"--decoder {decoder} is not available here (installed: {', '.join(BACKENDS)})"
-        )
+    if decoder != "auto" and (decoder not in BACKENDS or backend(decoder) is None):
+        raise ConfigError(_missing(decoder))
     alias_dir = _alias_dir(path)
     target = Path(alias_dir.name) / f"clip{path.suffix}" if alias_dir else path
     if alias_dir:
         os.symlink(os.path.abspath(path), target)
     errors: list[InputError] = []
     for name in backend_order(decoder, device):
+        source_class = backend(name)
+        if source_class is None:  # `auto` passes over a backend that does not import
+            continue
         try:
-            if name == "torchcodec":
-                source = torchcodec_source()(target, device, keep_on_device)  # type: ignore[misc, call-arg]
-            else:
-                source = BACKENDS[name](target)
+            source = source_class(target, device, keep_on_device)
         except InputError as exc:
             errors.append(InputError(str(path), exc.reason))
             continue
@@ -104,11 +132,23 @@ def open_source(
         return source
     if alias_dir:
         alias_dir.cleanup()
-    # The most specific reason wins: a named codec says more than "no video stream",
-    # which says more than OpenCV's catch-all "not a readable video".
+    raise _most_specific(errors) if errors else ConfigError(_missing(decoder))
+
+
+def _missing(decoder: str) -> str:
+    spec = BACKENDS.get(decoder)
+    if spec is not None and spec.missing:
+        return spec.missing
+    installed = ", ".join(available_backends())
+    return f"--decoder {decoder} is not available here (installed: {installed})"
+
+
+def _most_specific(errors: list[InputError]) -> InputError:
+    """A named codec says more than "no video stream", which says more than OpenCV's
+    catch-all "not a readable video"."""
     codec = [e for e in errors if e.reason.startswith("unsupported codec")]
     named = [e for e in errors if not e.reason.startswith("not a readable video")]
-    raise (codec or named or errors)[0]
+    return (codec or named or errors)[0]
 
 
 def _alias_dir(path: Path) -> tempfile.TemporaryDirectory[str] | None:

@@ -4,59 +4,52 @@ FFmpeg on the CPU. The same tensor code runs on both; only the device differs.
 Frames are decoded in sequential chunks (`get_frames_in_range`): exact on every
 container, like the other backends. Only the frames the pipeline asks for leave the
 device, downscaled there first when `max_side` is given.
+
+Importing this module raises ImportError where torchcodec cannot load the system
+FFmpeg libraries: the registry then leaves the backend out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import TYPE_CHECKING
+import functools
+from collections.abc import Generator, Sequence
+from typing import Any
 
-from drift_audit.decode.base import DecodedFrame, FrameSource, index_from_time
-from drift_audit.decode.native import DECODE_ERROR, NativeStderr, reason_from
+import torch
+
+from drift_audit.decode.base import FrameSource, Image, RawFrames
+from drift_audit.decode.native import DECODE_ERROR, NativeStderr, open_natively
 from drift_audit.errors import InputError
 from drift_audit.types import VideoInfo
 
-if TYPE_CHECKING:
-    import torch
+with NativeStderr():  # what FFmpeg prints while torchcodec looks for it
+    from torchcodec._core import ops
+    from torchcodec.decoders import VideoDecoder
+
+if not getattr(ops, "_FFMPEG_AVAILABLE", True):
+    # torchcodec imports without FFmpeg and would fail only when a clip is opened.
+    raise ImportError("torchcodec cannot load the system FFmpeg libraries")
 
 CHUNK = 32  # frames decoded per call
 
 
 class TorchcodecSource(FrameSource):
-    """Args:
-    device: where torchcodec decodes ("cuda": NVDEC).
-
-    Attributes:
-        tensors: yield each wanted image as an (H, W, 3) uint8 tensor on the device
-            instead of a numpy array on the host (the face pass on a GPU: frames stay
-            there for detection).
-    """
+    """Decodes on `device` ("cuda": NVDEC; None: the CPU). With `keep_on_device`,
+    wanted images stay there as (H, W, 3) uint8 tensors (the face pass on a GPU:
+    frames stay there for detection)."""
 
     name = "torchcodec"
 
-    def __init__(
-        self, path: Path, device: torch.device | None = None, keep_on_device: bool = False
-    ) -> None:
-        import torch
-
-        self.device = device or torch.device("cpu")
-        self.tensors = keep_on_device
-        super().__init__(path)
-
     def _open(self) -> VideoInfo:
-        from torchcodec.decoders import VideoDecoder
+        if self.device is None:
+            self.device = torch.device("cpu")
+        device = self.device
 
-        with NativeStderr() as native:
-            try:
-                self._decoder = VideoDecoder(str(self.path), device=self.device, seek_mode="exact")
-                meta = self._decoder.metadata
-            except Exception as exc:
-                error: str | None = f"{exc}\n{native.take()}"
-            else:
-                error = None
-        if error is not None:
-            raise InputError(str(self.path), reason_from(error, "not a readable video"))
+        def header() -> tuple[Any, Any]:  # VideoDecoder, VideoStreamMetadata
+            decoder = VideoDecoder(str(self.path), device=device, seek_mode="exact")
+            return decoder, decoder.metadata
+
+        self._decoder, meta = open_natively(self.path, header)
         n = int(meta.num_frames or 0)
         if n == 0:
             raise InputError(str(self.path), "no video frames")
@@ -68,19 +61,11 @@ class TorchcodecSource(FrameSource):
             int(meta.width or 0),
             int(meta.height or 0),
             str(meta.codec or ""),
-            f"{self.name}-{self.device}",
+            f"{self.name}-{device}",
         )
 
-    def frames(
-        self, want: Callable[[int, float], bool], max_side: int | None = None
-    ) -> Iterator[DecodedFrame]:
-        import torch
-
-        size = self._small_size(max_side)
+    def _decode(self, size: tuple[int, int] | None) -> Generator[RawFrames, None, None]:
         n = self.info.n_frames
-        fps = self.info.fps
-        previous: DecodedFrame | None = None
-        errors_seen = False
         with NativeStderr() as native:
             for start in range(0, n, CHUNK):
                 stop = min(n, start + CHUNK)
@@ -88,46 +73,43 @@ class TorchcodecSource(FrameSource):
                 if batch is None:
                     return
                 data, pts = batch  # (b, 3, H, W) uint8 on the device, b presentation times
-                errors_seen = errors_seen or bool(DECODE_ERROR.search(native.take()))
-                keep = [i for i in range(len(pts)) if want(start + i, float(pts[i]))]
-                images = {}
-                if keep:
-                    chosen = data[keep]
-                    if size is not None:
-                        chosen = (
-                            torch.nn.functional.interpolate(
-                                chosen.float(),
-                                size=(size[1], size[0]),
-                                mode="bilinear",
-                                antialias=True,
-                                align_corners=False,
-                            )
-                            .round()
-                            .clamp(0, 255)
-                            .to(torch.uint8)
-                        )
-                    chosen = chosen.permute(0, 2, 3, 1).contiguous()  # (k, H, W, 3)
-                    out = chosen if self.tensors else chosen.cpu().numpy()
-                    images = dict(zip(keep, out, strict=True))
-                for i in range(len(pts)):
-                    index, lost = index_from_time(previous, float(pts[i]), fps, errors_seen)
-                    previous = DecodedFrame(index, float(pts[i]), images.get(i), lost)
-                    yield previous
+                damaged = bool(DECODE_ERROR.search(native.take()))
+                yield RawFrames(pts, damaged, functools.partial(self._images, data, size))
                 if len(pts) < stop - start:
                     return
 
-    def _range(self, start: int, stop: int, last: bool):  # type: ignore[no-untyped-def]
+    def _images(
+        self, data: torch.Tensor, size: tuple[int, int] | None, keep: list[int]
+    ) -> Sequence[Image]:
+        """The frames `keep` of a (b, 3, H, W) chunk as (H, W, 3) images, scaled to
+        `size` on the device; tensors there with `keep_on_device`, else numpy arrays."""
+        chosen = data[keep]
+        if size is not None:
+            chosen = (
+                torch.nn.functional.interpolate(
+                    chosen.float(),
+                    size=(size[1], size[0]),
+                    mode="bilinear",
+                    antialias=True,
+                    align_corners=False,
+                )
+                .round()
+                .clamp(0, 255)
+                .to(torch.uint8)
+            )
+        chosen = chosen.permute(0, 2, 3, 1).contiguous()  # (k, H, W, 3)
+        return list(chosen if self.keep_on_device else chosen.cpu().numpy())
+
+    def _range(self, start: int, stop: int, last: bool) -> tuple[torch.Tensor, list[float]] | None:
         """(frames, times) of start..stop-1 read straight on, never seeking back.
 
         The header can promise a frame more than a sequential read delivers, and a
         retry after that failure would seek, which is inexact on AVI / MPEG-4 Part 2:
         so the last chunk is read one frame at a time, up to the first failure.
         """
-        import torch
-
         if not last:
             batch = self._decoder.get_frames_in_range(start, stop)
-            return batch.data, batch.pts_seconds.tolist()
+            return batch.data, [float(t) for t in batch.pts_seconds.tolist()]
         frames, times = [], []
         for index in range(start, stop):
             try:

@@ -42,6 +42,9 @@ def crop_faces(frame: np.ndarray, faces: Faces) -> FaceCrops:
     return FaceCrops(images, landmarks)
 
 
+# Two implementations of one crop, on purpose: cv2 on host frames (the CPU path),
+# torch on device frames (the GPU path, which must not copy whole frames to the
+# host). tests/test_tensor_frames.py holds them to the same pixels.
 def _crop_faces_tensor(frame: Any, faces: Faces) -> FaceCrops:
     """`crop_faces` for an (H, W, 3) uint8 tensor on its device (a GPU frame): one
     bilinear `grid_sample` with replicated borders, what cv2.warpAffine does above

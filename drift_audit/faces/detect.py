@@ -40,7 +40,7 @@ class MTCNNDetector:
         confidence: smallest detector probability kept.
         max_side: the largest pyramid level is at most this long (very large frames
             then detect their faces from min_face_px * long side / max_side up).
-        device: torch device string.
+        device: where the cascade runs.
         half: the networks in float16; None: on CUDA only (tests/test_mtcnn.py runs the
             float16 path on the CPU: the same faces as facenet-pytorch's).
     """

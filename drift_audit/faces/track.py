@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from drift_audit.faces.attributes import aggregate
 from drift_audit.types import FaceCrops, Faces, Track
 
 MAX_COST = 0.75  # above this a face starts a new track
@@ -157,8 +158,6 @@ class Tracker:
             quality = np.array([c[0] for c in live.crops], np.float32)
             track = Track(self.clip, self.shot, faces.select(order), crops, quality)
             if live.attributes:
-                from drift_audit.faces.attributes import aggregate
-
                 track.attributes = aggregate(
                     np.stack(live.attributes), np.maximum(np.array(live.weights), 1e-3)
                 )
