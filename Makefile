@@ -2,7 +2,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test test-fast fixtures lint bench calibrate fuzz clean
+.PHONY: install test test-fast fixtures lint bench calibrate fuzz golden clean
 
 install: $(BIN)/drift-audit
 
@@ -33,6 +33,9 @@ calibrate: install
 
 bench: install
 	$(BIN)/python scripts/bench.py --json .bench/results.json
+
+golden: install fixtures
+	$(BIN)/python scripts/golden.py --save tests/golden
 
 fuzz: install fixtures
 	FUZZ_SEEDS=240 $(BIN)/python -m pytest -q -s tests/test_fuzz.py
