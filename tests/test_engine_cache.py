@@ -35,6 +35,24 @@ def test_cache_key_changes_with_what_changes_the_analysis() -> None:
 
 
 @pytest.mark.slow
+def test_an_entry_made_by_other_analysis_code_is_never_trusted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The key carries drift-audit's version and a fingerprint of its analysis code, so
+    an upgrade (or an edit that forgot to bump CACHE_FORMAT) never reuses old analyses."""
+    from drift_audit import cache
+
+    config = AuditConfig()
+    now = cache_key("c" * 64, config, "dlib", "w" * 64)
+    assert len(cache.code_fingerprint()) == 64
+    monkeypatch.setattr(cache, "code_fingerprint", lambda: "0" * 64)
+    assert cache_key("c" * 64, config, "dlib", "w" * 64) != now
+    monkeypatch.setattr(cache, "__version__", "0.0.0-older")
+    monkeypatch.setattr(cache, "code_fingerprint", lambda: "0" * 64)
+    older = cache_key("c" * 64, config, "dlib", "w" * 64)
+    assert older not in (now, cache_key("c" * 64, AuditConfig(sample_fps=4), "dlib", "w" * 64))
+
+
 def test_cache_hit_gives_the_same_report_and_corrupt_entries_are_rebuilt(
     fixtures: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
