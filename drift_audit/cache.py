@@ -111,6 +111,15 @@ class ClipCache:
         self.folder = folder
         self.hits = 0
 
+    def sweep(self) -> int:
+        """Remove the temporary entries that killed runs left (files.sweep_temp_files);
+        returns how many."""
+        from drift_audit.files import sweep_temp_files
+
+        if not self.folder.is_dir():
+            return 0
+        return sum(sweep_temp_files(sub) for sub in self.folder.iterdir() if sub.is_dir())
+
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.npz"
 

@@ -28,6 +28,8 @@ from drift_audit.errors import DriftAuditError, OutputError
 from drift_audit.identity.embedders import registry as embedders
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from drift_audit.config import AuditConfig, CastMember
     from drift_audit.errors import InputError
     from drift_audit.types import Report
@@ -224,51 +226,56 @@ def audit_command(
 def _outputs(
     json_out: str | None, html_out: Path | None, sheet_out: Path | None
 ) -> dict[str, Path]:
-    """option -> report path, each checked writable before any work is done.
+    """option -> the regular file its report replaces, each checked before any work.
 
     Raises:
-        OutputError: a report cannot be written there.
-        ConfigError: two reports were given the same path (one would overwrite the other).
+        OutputError: a report cannot be written there (see files.report_target).
+        ConfigError: two reports name the same file (one would overwrite the other).
     """
     from drift_audit.errors import ConfigError
-    from drift_audit.files import check_writable
+    from drift_audit.files import report_target
 
     given = {
         "--json": Path(json_out) if json_out not in (None, "-") else None,
         "--html": html_out,
         "--contact-sheet": sheet_out,
     }
-    outputs = {option: path for option, path in given.items() if path is not None}
+    outputs: dict[str, Path] = {}
     seen: dict[Path, str] = {}
-    for option, path in outputs.items():
-        key = path.resolve()
+    for option, path in given.items():
+        if path is None:
+            continue
+        target = report_target(path, option)
+        key = target.resolve()
         if key in seen:
             raise ConfigError(f"{seen[key]} and {option} name the same file {path}")
         seen[key] = option
-        check_writable(path, option)
+        outputs[option] = target
     return outputs
 
 
 def _write_reports(report: Report, outputs: dict[str, Path], json_to_stdout: bool) -> None:
-    """Every asked-for report, each written whole or not at all."""
-    from drift_audit.files import write_atomic
+    """Every asked-for report, each written whole or not at all. Each path is checked
+    again: the audit took time, and a path may have become a FIFO or a link since."""
+    from drift_audit.files import report_target, write_atomic
     from drift_audit.report import json as json_report
 
+    def write(option: str, render: Callable[[], str | bytes]) -> None:
+        write_atomic(report_target(outputs[option], option), render())
+
     try:
-        if "--json" in outputs or json_to_stdout:
-            text = json_report.dumps(report)
-            if json_to_stdout:
-                _to_stdout(text)
-            else:
-                write_atomic(outputs["--json"], text)
+        if json_to_stdout:
+            _to_stdout(json_report.dumps(report))
+        if "--json" in outputs:
+            write("--json", lambda: json_report.dumps(report))
         if "--html" in outputs:
             from drift_audit.report.html import render_html
 
-            write_atomic(outputs["--html"], render_html(report))
+            write("--html", lambda: render_html(report))
         if "--contact-sheet" in outputs:
             from drift_audit.report.contact_sheet import render_contact_sheet
 
-            write_atomic(outputs["--contact-sheet"], render_contact_sheet(report))
+            write("--contact-sheet", lambda: render_contact_sheet(report))
     except OutputError as exc:
         raise die(str(exc)) from None
 

@@ -1,5 +1,6 @@
 """Files the tool writes: the one atomic writer (reports, cache entries, installed
-weights), the check that a report path is writable, and file hashing."""
+weights), the check of a report's path, the sweep of temporary files that killed runs
+left behind, and file hashing."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import hashlib
 import os
 import secrets
 import shutil
+import stat
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,23 +17,90 @@ from typing import BinaryIO
 
 from drift_audit.errors import OutputError
 
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks, so no sweep either
+    fcntl = None  # type: ignore[assignment]
+
 _TRIES = 100
 """Temporary names tried before giving up (a clash needs 48 random bits to repeat)."""
 
+_TEMP_SUFFIX = ".tmp"
+_SWEEP_AGE_S = 2.0
+"""A temporary file younger than this is never swept: its writer may not hold its
+lock yet (it takes it right after creating the file)."""
 
-def check_writable(path: Path, option: str = "--json") -> None:
-    """Fail before any work when a report's folder cannot take a new file.
+_KINDS = {
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "a directory",
+}
+
+
+def report_target(path: Path, option: str = "--json") -> Path:
+    """The regular file a report given as `path` is written to, checked before any work.
+
+    A symlink is followed to its target, which the report then replaces (the link
+    stays a link). Anything that exists and is not a regular file (a folder, FIFO,
+    device node, socket) is refused: the atomic rename would replace the node itself.
 
     Raises:
-        OutputError: the path is a folder, or its folder is missing or read-only.
+        OutputError: the path is not a regular file, or its folder is missing or
+            read-only. The message names the option, the path, and the problem.
     """
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise OutputError(f"{option} {path}: is a directory; give a file path")
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    shown = f"{path} (a symlink to {target})" if target != path else f"{path}"
+    try:
+        mode = path.stat().st_mode  # through the link: /dev/stdout is a pipe or a tty
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise OutputError(f"{option} {shown}: cannot check ({exc.strerror or exc})") from None
+    if mode is not None and not stat.S_ISREG(mode):
+        kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
+        hint = "; use --json - for stdout" if option == "--json" and kind != "a directory" else ""
+        raise OutputError(
+            f"{option} {shown}: is {kind}, not a regular file; give a file path{hint}"
+        )
+    folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
-        raise OutputError(f"{option} {path}: folder {folder} does not exist")
+        raise OutputError(f"{option} {shown}: folder {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"{option} {path}: folder {folder} is not writable")
+        raise OutputError(f"{option} {shown}: folder {folder} is not writable")
+    return target
+
+
+def sweep_temp_files(folder: Path, name: str = "*") -> int:
+    """Remove the temporary files that killed writers left in `folder` (for files
+    named `name`, a glob); returns how many.
+
+    Every writer holds an exclusive lock on its temporary file until the rename, and
+    the kernel drops the lock when the writer dies, even by SIGKILL. So a temporary
+    file whose lock can be taken belongs to no live writer, and is removed; one being
+    written by another run is left alone.
+    """
+    if fcntl is None:
+        return 0
+    removed = 0
+    now = time.time()
+    for tmp in folder.glob(f".{name}.*{_TEMP_SUFFIX}"):
+        try:
+            fd = os.open(tmp, os.O_RDONLY)
+        except OSError:
+            continue  # gone already, or not ours to read
+        try:
+            if now - os.fstat(fd).st_mtime < _SWEEP_AGE_S:
+                continue
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            tmp.unlink()
+            removed += 1
+        except OSError:
+            continue  # locked: a live writer's; or removed by another sweep
+        finally:
+            os.close(fd)
+    return removed
 
 
 def _create_temp(path: Path) -> tuple[int, str]:
@@ -44,11 +114,14 @@ def _create_temp(path: Path) -> tuple[int, str]:
     folder = path.parent if str(path.parent) else Path(".")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     for _ in range(_TRIES):
-        tmp = str(folder / f".{path.name}.{secrets.token_hex(6)}.tmp")
+        tmp = str(folder / f".{path.name}.{secrets.token_hex(6)}{_TEMP_SUFFIX}")
         try:
-            return os.open(tmp, flags, 0o666), tmp
+            fd = os.open(tmp, flags, 0o666)
         except FileExistsError:
             continue
+        if fcntl is not None:  # held until the file is closed: see sweep_temp_files
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return fd, tmp
     raise FileExistsError(f"{folder}: no free temporary name after {_TRIES} tries")
 
 
@@ -56,8 +129,11 @@ def _create_temp(path: Path) -> tuple[int, str]:
 def _replacing(path: Path) -> Iterator[BinaryIO]:
     """A file handle whose bytes replace `path` in one rename when the block ends
     without an error; on any error `path` keeps its previous content and no
-    temporary file is left."""
+    temporary file is left. Temporary files of `path` that killed writers left are
+    swept first."""
+    folder = path.parent if str(path.parent) else Path(".")
     try:
+        sweep_temp_files(folder, glob_escape(path.name))
         fd, tmp = _create_temp(path)
     except OSError as exc:
         raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
@@ -67,12 +143,20 @@ def _replacing(path: Path) -> Iterator[BinaryIO]:
             fh.flush()
             # Without it a crash soon after the rename can leave an empty file.
             os.fsync(fh.fileno())
-        os.replace(tmp, path)
+            if fcntl is not None:  # renamed while still locked: no sweep can take it
+                os.replace(tmp, path)
+        if fcntl is None:  # Windows cannot rename an open file
+            os.replace(tmp, path)
     except OSError as exc:
         raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def glob_escape(name: str) -> str:
+    """`name` as a glob that matches only itself."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:

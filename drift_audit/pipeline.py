@@ -185,7 +185,7 @@ def _identify(
 
 def _open_cache(
     tasks: list[tuple[int, Path]], config: AuditConfig, models: Models
-) -> tuple[ClipCache | None, dict[int, str], dict[int, object]]:
+) -> tuple[ClipCache | None, dict[int, str], dict[int, tuple[int, int, int, int] | None]]:
     """The cache, each readable clip's key (content hash + settings + weights + code)
     and the identity of the file that was hashed (`cache.file_identity`)."""
     if not config.use_cache or not tasks:
@@ -195,17 +195,19 @@ def _open_cache(
 
     embedder = models.embedder
     keys: dict[int, str] = {}
-    identities: dict[int, object] = {}
+    identities: dict[int, tuple[int, int, int, int] | None] = {}
     for index, path in tasks:
         try:
             identities[index] = _identity(path)
             keys[index] = cache_key(sha256_of(path), config, embedder.name, embedder.weights_sha256)
         except OSError:
             continue  # unreadable: the analysis reports why
-    return ClipCache(config.cache_dir or default_dir()), keys, identities
+    cache = ClipCache(config.cache_dir or default_dir())
+    cache.sweep()
+    return cache, keys, identities
 
 
-def _identity(path: Path) -> object:
+def _identity(path: Path) -> tuple[int, int, int, int] | None:
     from drift_audit.cache import file_identity
 
     try:

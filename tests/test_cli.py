@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 from collections.abc import Callable
@@ -519,3 +520,49 @@ def test_two_reports_at_one_path_are_refused_before_any_work(
         f"drift-audit: error: --json and --html name the same file {out}"
     ]
     assert not out.exists() and no_audit == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="FIFOs and symlinks")
+def test_a_report_onto_a_fifo_is_refused_before_any_work(
+    tmp_path: Path, make_clip: MakeClip, no_audit: list[object]
+) -> None:
+    """--json onto a FIFO used to replace the FIFO with a regular file."""
+    clip = make_clip("a.mp4")
+    fifo = tmp_path / "report.json"
+    os.mkfifo(fifo)
+    result = invoke(clip, "--json", fifo)
+    assert result.exit_code == 2
+    assert error_lines(result) == [
+        f"drift-audit: error: --json {fifo}: is a FIFO, not a regular file; give a file path;"
+        " use --json - for stdout"
+    ]
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and no_audit == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symlinks")
+def test_two_reports_through_a_symlink_at_one_file_are_refused(
+    tmp_path: Path, make_clip: MakeClip, no_audit: list[object]
+) -> None:
+    clip = make_clip("a.mp4")
+    real = tmp_path / "real.json"
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    result = invoke(clip, "--json", link, "--contact-sheet", real)
+    assert result.exit_code == 2
+    assert error_lines(result) == [
+        f"drift-audit: error: --json and --contact-sheet name the same file {real}"
+    ]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="symlinks")
+def test_a_report_through_a_symlink_replaces_its_target_and_keeps_the_link(
+    tmp_path: Path, make_clip: MakeClip, fake_models: dict
+) -> None:
+    clip = make_clip("a.mp4")
+    real = tmp_path / "real.json"
+    real.write_text("previous\n")
+    link = tmp_path / "report.json"
+    link.symlink_to(real)
+    result = invoke(clip, "--json", link, "--no-cache", "-q")
+    assert result.exit_code in (0, 1), result.output
+    assert link.is_symlink() and json.loads(real.read_text())["clips"]

@@ -161,3 +161,53 @@ def test_the_next_clips_shot_pass_runs_beside_this_clips_faces(
             (s.start_frame, s.end_frame) for s in b.shots
         ]
         assert a.info == b.info
+
+
+def test_temporary_entries_of_killed_runs_are_swept(
+    fixtures: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+
+    cache = tmp_path / "cache"
+    args = [str(fixtures / "no_faces.mp4"), "--cache-dir", str(cache)]
+    assert run(args, capsys)[0] == 0
+    (entry,) = cache.glob("*/*.npz")
+    stale = entry.parent / f".{entry.name}.0123456789ab.tmp"  # as a kill -9 leaves it
+    stale.write_bytes(entry.read_bytes()[:100])
+    os.utime(stale, (1e9, 1e9))
+    assert ClipCache(cache).sweep() == 1
+    stale.write_bytes(b"x")
+    os.utime(stale, (1e9, 1e9))
+    assert run(args, capsys)[0] == 0
+    assert sorted(p.name for p in cache.rglob("*") if p.is_file()) == [entry.name]
+
+
+def _small_tmpfs(folder: Path) -> bool:
+    import subprocess
+
+    folder.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)],
+        capture_output=True,
+        check=False,
+    )
+    return mounted.returncode == 0
+
+
+def test_a_full_disk_costs_the_cache_nothing_and_leaves_no_files(
+    fixtures: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import subprocess
+
+    disk = tmp_path / "disk"
+    if not _small_tmpfs(disk):
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        (disk / "filler").write_bytes(b"\0" * (60 << 10))  # leaves less than an entry
+        args = [str(fixtures / "stamped_h264.mp4"), "--cache-dir", str(disk / "cache")]
+        code, report, err = run(args, capsys)
+        assert code == 0 and report["clips"][0]["status"] == "ok", err
+        left = sorted(str(p.relative_to(disk)) for p in disk.rglob("*") if p.is_file())
+        assert left == ["filler"]
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)

@@ -83,45 +83,45 @@ def test_failed_write_midway_keeps_the_previous_report(
     assert os.listdir(tmp_path) == ["report.json"]
 
 
-def test_check_writable_accepts_a_new_file_in_an_existing_folder(tmp_path: Path) -> None:
+def test_report_target_accepts_a_new_file_in_an_existing_folder(tmp_path: Path) -> None:
     target = tmp_path / "report.json"
-    assert files.check_writable(target) is None
+    assert files.report_target(target) == target
     assert list(tmp_path.iterdir()) == []  # a check, not a write
     files.write_atomic(target, "{}\n")
     assert target.read_text("utf-8") == "{}\n"
 
 
-def test_check_writable_accepts_a_bare_file_name(
+def test_report_target_accepts_a_bare_file_name(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert files.check_writable(Path("report.json")) is None
+    assert files.report_target(Path("report.json")) == Path("report.json")
     # the folder of a bare name is the current one, for the check and for the write
     files.write_atomic(Path("report.json"), "{}\n")
     assert (tmp_path / "report.json").read_text("utf-8") == "{}\n"
     assert os.listdir(tmp_path) == ["report.json"]
 
 
-def test_check_writable_refuses_a_missing_folder(tmp_path: Path) -> None:
+def test_report_target_refuses_a_missing_folder(tmp_path: Path) -> None:
     path = tmp_path / "nowhere" / "report.json"
     with pytest.raises(OutputError, match="does not exist") as info:
-        files.check_writable(path)
+        files.report_target(path)
     assert str(path) in str(info.value)
 
 
-def test_check_writable_refuses_a_directory(tmp_path: Path) -> None:
+def test_report_target_refuses_a_directory(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="directory"):
-        files.check_writable(tmp_path)
+        files.report_target(tmp_path)
 
 
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can write anywhere")
-def test_check_writable_refuses_a_read_only_folder(tmp_path: Path) -> None:
+def test_report_target_refuses_a_read_only_folder(tmp_path: Path) -> None:
     folder = tmp_path / "ro"
     folder.mkdir()
     folder.chmod(0o555)
     try:
         with pytest.raises(OutputError, match="not writable"):
-            files.check_writable(folder / "report.json")
+            files.report_target(folder / "report.json")
     finally:
         folder.chmod(0o755)
 
@@ -207,3 +207,117 @@ def test_writers_in_threads_leave_one_whole_file(tmp_path: Path) -> None:
         t.join()
     assert target.read_bytes() in payloads
     assert os.listdir(tmp_path) == ["entry.bin"]
+
+
+@POSIX
+def test_report_target_follows_a_symlink_and_the_write_keeps_the_link(tmp_path: Path) -> None:
+    real = tmp_path / "real.json"
+    real.write_text("previous\n")
+    link = tmp_path / "report.json"
+    link.symlink_to(real)
+    target = files.report_target(link)
+    assert target == real
+    files.write_atomic(target, "new\n")
+    assert link.is_symlink() and real.read_text() == "new\n"
+
+
+@POSIX
+def test_report_target_of_a_dangling_symlink_is_its_target(tmp_path: Path) -> None:
+    link = tmp_path / "report.json"
+    link.symlink_to(tmp_path / "new.json")
+    assert files.report_target(link) == tmp_path / "new.json"
+
+
+@POSIX
+def test_report_target_refuses_a_fifo(tmp_path: Path) -> None:
+    fifo = tmp_path / "report.json"
+    os.mkfifo(fifo)
+    with pytest.raises(OutputError, match=r"--json .*report\.json: is a FIFO, not a regular file"):
+        files.report_target(fifo)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_report_target_refuses_a_device_node() -> None:
+    with pytest.raises(OutputError, match="is a character device"):
+        files.report_target(Path("/dev/full"), "--html")
+
+
+@POSIX
+def test_report_target_refuses_a_symlink_to_a_device_node(tmp_path: Path) -> None:
+    link = tmp_path / "report.json"
+    link.symlink_to("/dev/null")
+    with pytest.raises(OutputError, match=r"a symlink to /dev/null.*character device"):
+        files.report_target(link)
+    assert link.is_symlink()
+
+
+def _stale(folder: Path, name: str, age_s: float = 60.0) -> Path:
+    tmp = folder / f".{name}.0123456789ab.tmp"
+    tmp.write_text("half a rep")
+    old = os.stat(tmp).st_mtime - age_s
+    os.utime(tmp, (old, old))
+    return tmp
+
+
+@POSIX
+def test_a_killed_writers_temp_file_is_swept_by_the_next_write(tmp_path: Path) -> None:
+    target = tmp_path / "report.json"
+    target.write_text("previous\n")
+    _stale(tmp_path, "report.json")
+    _stale(tmp_path, "other.json")  # another file's: not this write's to sweep
+    files.write_atomic(target, "new\n")
+    assert sorted(os.listdir(tmp_path)) == [".other.json.0123456789ab.tmp", "report.json"]
+
+
+@POSIX
+def test_a_live_writers_temp_file_is_not_swept(tmp_path: Path) -> None:
+    import fcntl
+
+    tmp = _stale(tmp_path, "report.json")
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # as the writer holds it until its rename
+        assert files.sweep_temp_files(tmp_path) == 0
+        assert tmp.exists()
+    finally:
+        os.close(fd)
+    assert files.sweep_temp_files(tmp_path) == 1
+    assert not tmp.exists()
+
+
+@POSIX
+def test_a_fresh_temp_file_is_not_swept(tmp_path: Path) -> None:
+    tmp = _stale(tmp_path, "report.json", age_s=0.0)
+    assert files.sweep_temp_files(tmp_path) == 0
+    assert tmp.exists()
+
+
+@POSIX
+def test_a_report_write_killed_by_sigkill_leaves_nothing_after_the_next(tmp_path: Path) -> None:
+    """A real writer killed with -9 between its temp file and the rename."""
+    import signal
+    import subprocess
+    import sys
+
+    target = tmp_path / "report.json"
+    target.write_text("previous\n")
+    code = (
+        "import os, sys, time; from pathlib import Path; from drift_audit import files\n"
+        "real = os.replace\n"
+        "def stall(a, b): print('writing', flush=True); time.sleep(60)\n"
+        "os.replace = stall\n"
+        f"files.write_atomic(Path({str(target)!r}), 'new\\n')\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline() == "writing\n"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    left = [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+    assert len(left) == 1 and target.read_text() == "previous\n"
+    stale = tmp_path / left[0]
+    old = stale.stat().st_mtime - 10
+    os.utime(stale, (old, old))
+    files.write_atomic(target, "newer\n")
+    assert os.listdir(tmp_path) == ["report.json"]
+    assert target.read_text() == "newer\n"
