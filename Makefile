@@ -2,7 +2,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test test-fast fixtures lint bench calibrate fuzz golden clean
+.PHONY: install test test-fast fixtures lint bench calibrate fuzz golden soak clean
 
 install: $(BIN)/drift-audit
 
@@ -39,3 +39,6 @@ golden: install fixtures
 
 fuzz: install fixtures
 	FUZZ_SEEDS=240 $(BIN)/python -m pytest -q -s tests/test_fuzz.py
+
+soak: install
+	$(BIN)/python scripts/soak.py --runs 100

@@ -1,3 +1,3 @@
-from drift_audit.cli import main
+from drift_audit.entry import main
 
 main()

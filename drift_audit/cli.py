@@ -323,6 +323,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(0)
     try:
         with interrupts.watching():
+            interrupts.check()  # a signal during the imports: no work starts
             if args[:1] == ["models"]:
                 from drift_audit.cli_models import models_app
 

@@ -45,11 +45,23 @@ def check() -> None:
         raise Interrupted(_received[0])
 
 
+def install() -> None:
+    """Record SIGINT / SIGTERM from now until the process ends. The command line's
+    entry point calls it first, before its imports take their few hundred
+    milliseconds, so that a signal in that time is recorded too rather than raising
+    KeyboardInterrupt in the middle of an import."""
+    for sig in SIGNALS:
+        signal.signal(sig, _record)
+
+
 @contextmanager
 def watching() -> Iterator[None]:
     """Record SIGINT / SIGTERM instead of acting on them, for the block's duration
-    (main thread only; elsewhere, signals are left as they are)."""
-    if threading.current_thread() is not threading.main_thread():
+    (main thread only; elsewhere, signals are left as they are). Under `install()`
+    it changes nothing, and keeps a signal already recorded."""
+    if threading.current_thread() is not threading.main_thread() or all(
+        signal.getsignal(sig) is _record for sig in SIGNALS
+    ):
         yield
         return
     _received.clear()

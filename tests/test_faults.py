@@ -71,3 +71,59 @@ def test_a_file_replaced_during_its_analysis_is_not_cached(
     again = audit([path], config, models=models)
     assert again.clips[0].frames_read == 30
     assert len(list(cache.rglob("*.npz"))) == 1
+
+
+def test_a_signal_during_the_imports_is_kept_until_the_first_safe_point() -> None:
+    """The entry point records signals before importing the command line; `watching()`
+    must keep what arrived then (it used to start with a fresh, empty record)."""
+    import os
+    import signal
+
+    from drift_audit import interrupts
+
+    before = {sig: signal.getsignal(sig) for sig in interrupts.SIGNALS}
+    try:
+        interrupts.install()
+        os.kill(os.getpid(), signal.SIGTERM)
+        with interrupts.watching(), pytest.raises(interrupts.Interrupted) as caught:
+            interrupts.check()
+        assert caught.value.signum == signal.SIGTERM
+    finally:
+        interrupts._received.clear()
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
+
+
+@pytest.mark.slow
+def test_an_exception_while_a_worker_loads_the_models_is_an_internal_error(
+    tmp_path: Path,
+) -> None:
+    """It used to print the worker's traceback and end as a clip-less run error."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.generated import REPO
+
+    clip = write_clip(tmp_path / "a.mp4", RED, n_frames=10)
+    report = tmp_path / "report.json"
+    report.write_text("previous\n")
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(REPO / "scripts" / "soak_inject"), str(REPO)]),
+        DRIFT_AUDIT_SOAK_FAULT="model",
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "drift_audit", str(clip), "--jobs", "2", "--json", str(report)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env=env,
+        timeout=300,
+    )
+    assert out.returncode == 3, out.stderr
+    assert out.stderr == (
+        "drift-audit: error: internal error: WorkerCrash: a worker process could not load the"
+        " models: RuntimeError: soak: injected model-loading fault (a bug; please report it)\n"
+    )
+    assert report.read_text() == "previous\n"

@@ -32,6 +32,9 @@ def _worker(conn: Connection, config: AuditConfig) -> None:
     except DriftAuditError as exc:
         conn.send(("fatal", -1, str(exc)))
         return
+    except Exception as exc:  # a bug: the parent reports it as one, without a traceback
+        conn.send(("crash", -1, f"{type(exc).__name__}: {exc}"))
+        return
     conn.send(("ready", -1))
     while True:
         task = conn.recv()
@@ -50,6 +53,11 @@ def _worker(conn: Connection, config: AuditConfig) -> None:
             conn.send(("fatal", index, str(exc)))
             return
         conn.send(("result", index, result))
+
+
+class WorkerCrash(RuntimeError):
+    """An unexpected exception in a worker outside any clip's analysis: a bug, which
+    the command line reports as an internal error."""
 
 
 @dataclass
@@ -141,6 +149,8 @@ class _Pool:
             ) from None
         if message[0] == "fatal":
             raise DriftAuditError(message[2])
+        if message[0] == "crash":
+            raise WorkerCrash(f"a worker process could not load the models: {message[2]}")
         slot.ready = True
         self.assign(slot)
 
