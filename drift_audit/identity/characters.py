@@ -18,6 +18,12 @@ from drift_audit.types import Appearance, Character, ClipResult, Track
 WEAK_EVIDENCE = 0.3
 """A clip whose best face of a character scores below this quality is thin evidence."""
 
+EXTRA_SIDE = 64.0
+"""A character whose largest face anywhere is smaller than this (pixels) is an extra."""
+
+FULL_SIDE = 112.0
+"""The face side at which face quality stops growing with size (`face_quality`)."""
+
 
 Similarity = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -125,6 +131,7 @@ def build_characters(
         _set_anchor(ch, by_clip, metric, cast, cast_images or {})
         ch.appearances.extend(_appearances(ch, mine, clips, metric))
         _measure_clips(ch, by_clip, metric)
+        ch.role = role_of(ch, mine)
     return characters
 
 
@@ -136,12 +143,42 @@ def _set_anchor(
     cast_images: dict[str, np.ndarray],
 ) -> None:
     """What the character is measured against: its cast reference when it is named,
-    else its faces in the first clip it appears in."""
+    else its best evidence early on (`anchor_tracks`)."""
     if ch.name is not None:
         ch.anchor = cast[ch.name]
         ch.anchor_image = cast_images.get(ch.name)
     else:
-        ch.anchor = metric.centroid_of(by_clip[min(by_clip)])
+        ch.anchor_clip, best = anchor_tracks(by_clip)
+        ch.anchor = metric.centroid_of(best)
+
+
+def _quality(t: Track) -> float:
+    return float(t.crop_quality[0])  # crops are kept best first
+
+
+def anchor_tracks(by_clip: dict[int, list[Track]]) -> tuple[int, list[Track]]:
+    """(clip, tracks) a character's anchor is made of: in the first clip where its best
+    face is good evidence (its first clip when there is none), the tracks whose best
+    face scores at least half as well as that clip's best. Never one poor face when a
+    better one exists: a blurred extra seen first, or a face in profile, does not
+    become what the rest of the story is measured against.
+    """
+    clips = sorted(by_clip)
+    good = [c for c in clips if max(map(_quality, by_clip[c])) >= WEAK_EVIDENCE]
+    clip = good[0] if good else clips[0]
+    best = max(map(_quality, by_clip[clip]))
+    return clip, [t for t in by_clip[clip] if _quality(t) >= 0.5 * best]
+
+
+def role_of(ch: Character, mine: list[Track]) -> str:
+    """ "extra" for a character that stays small (its largest face under EXTRA_SIDE) or
+    small-ish and poor (under FULL_SIDE, and thin evidence in every clip); else "lead".
+    A cast member is always a lead."""
+    if ch.name is not None:
+        return "lead"
+    side = max(float(t.faces.size.max()) for t in mine)
+    poor = max(ch.evidence.values()) < WEAK_EVIDENCE
+    return "extra" if side < EXTRA_SIDE or (poor and side < FULL_SIDE) else "lead"
 
 
 def _appearances(
@@ -189,7 +226,7 @@ def _measure_clips(ch: Character, by_clip: dict[int, list[Track]], metric: Metri
         if looks is not None:
             ch.attributes[clip] = looks
     if ch.anchor_image is None:
-        ch.anchor_image = ch.thumbnails[min(by_clip)]
+        ch.anchor_image = ch.thumbnails[min(by_clip) if ch.anchor_clip is None else ch.anchor_clip]
     below = [c for c, sim in sorted(ch.clip_similarity.items()) if sim < metric.threshold]
     ch.coherence_horizon = below[0] if below else None
     ch.drift_slope = _slope(ch.clip_similarity)
