@@ -247,7 +247,7 @@ def test_a_group_of_tracks_is_one_centroid_over_all_their_faces() -> None:
     assert rows == pytest.approx(np.stack([e(0), e(1)]), abs=1e-6)
 
 
-def small(t: Track, side: float = 40.0, quality: float | None = None) -> Track:
+def small(t: Track, side: float = 30.0, quality: float | None = None) -> Track:
     """The same track with faces of `side` pixels (and crops of `quality`)."""
     t.faces = Faces(
         t.faces.frame,

@@ -18,8 +18,10 @@ from drift_audit.types import Appearance, Character, ClipResult, Track
 WEAK_EVIDENCE = 0.3
 """A clip whose best face of a character scores below this quality is thin evidence."""
 
-EXTRA_SIDE = 64.0
-"""A character whose largest face anywhere is smaller than this (pixels) is an extra."""
+EXTRA_SIDE = 40.0
+"""A character whose largest face anywhere is smaller than this (pixels) is an extra:
+dlib and facenet embed a ~150 px chip, and below 40 px it is mostly upscaling. Size
+alone says no more: a 60 px face is a lead in a 640 x 360 clip."""
 
 FULL_SIDE = 112.0
 """The face side at which face quality stops growing with size (`face_quality`)."""
