@@ -2,7 +2,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test test-fast fixtures lint bench calibrate fuzz golden soak clean
+.PHONY: install test test-fast fixtures lint bench calibrate fuzz golden soak clean eval
 
 install: $(BIN)/drift-audit
 
@@ -42,3 +42,6 @@ fuzz: install fixtures
 
 soak: install
 	$(BIN)/python scripts/soak.py --runs 100
+
+eval: install
+	$(BIN)/python scripts/eval.py

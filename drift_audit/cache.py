@@ -26,7 +26,7 @@ from drift_audit.errors import OutputError
 from drift_audit.files import write_atomic
 from drift_audit.types import ClipResult, FaceCrops, Faces, Glitch, Shot, Track, VideoInfo
 
-CACHE_FORMAT = 5  # 5: the key carries the analysis code's fingerprint
+CACHE_FORMAT = 6  # 5: the key carries the analysis code's fingerprint; 6: decode_errors
 # The settings that change what analyse_clip produces (not clustering, drift or output).
 _KEYED = (
     "sample_fps",
@@ -153,6 +153,7 @@ def _encode(result: ClipResult, key: str) -> bytes:
         "frames_read": result.frames_read,
         "frames_expected": result.frames_expected,
         "corrupt_frames": result.corrupt_frames,
+        "decode_errors": result.decode_errors,
         "shots": [asdict(s) for s in result.shots],
         "glitches": [asdict(g) for g in result.glitches],
         "tracks": [
@@ -217,6 +218,7 @@ def _decode(data: bytes, key: str, index: int, path: str) -> ClipResult:
         frames_read=header["frames_read"],
         frames_expected=header["frames_expected"],
         corrupt_frames=header["corrupt_frames"],
+        decode_errors=header["decode_errors"],
     )
     result.shots = [Shot(**s) for s in header["shots"]]
     result.glitches = [Glitch(**g) for g in header["glitches"]]

@@ -171,6 +171,7 @@ class ClipResult:
     frames_read: int = 0  # frames the decoder delivered
     frames_expected: int = 0  # frames the container promised (or the last index + 1)
     corrupt_frames: int = 0  # frames lost inside the stream (detected from timestamps)
+    decode_errors: int = 0  # lines reporting damaged data the decoder printed (pass 1)
     shots: list[Shot] = field(default_factory=list)
     glitches: list[Glitch] = field(default_factory=list)
     tracks: list[Track] = field(default_factory=list)

@@ -22,6 +22,7 @@ import json
 import math
 import os
 import re
+import struct
 import subprocess
 import sys
 import tempfile
@@ -133,10 +134,11 @@ def encode_frames(
     out: Path,
     codec_args: list[str],
     *,
-    fps: int = FPS,
+    fps: int | str = FPS,
     input_args: Iterable[str] = (),
 ) -> None:
-    """Encode (h, w, 3) uint8 RGB `frames` of `size` (w, h) into `out`."""
+    """Encode (h, w, 3) uint8 RGB `frames` of `size` (w, h) into `out` at `fps` (a
+    number, or a ratio such as "24000/1001")."""
     w, h = size
     args = [
         *input_args,
@@ -399,9 +401,10 @@ def _simple(
     size: tuple[int, int],
     args: list[str],
     input_args: tuple[str, ...] = (),
+    fps: int | str = FPS,
 ) -> Callable[[str, Path], None]:
     def build(exe: str, out: Path) -> None:
-        encode_frames(exe, frames(), size, out, args, input_args=input_args)
+        encode_frames(exe, frames(), size, out, args, fps=fps, input_args=input_args)
 
     return build
 
@@ -791,6 +794,282 @@ def fixtures(encoders: set[str]) -> list[Fixture]:
         )
     )
     return out
+
+
+# --------------------------------------------------------------------------- on demand
+
+# Clips that tests build when they run, into a temporary folder, with `build_on_demand`.
+# They are not in the manifest, so neither `make fixtures` nor the golden reports (which
+# audit every file in fixtures/generated) see them. Each damaged one is a valid clip
+# with chosen bytes overwritten by seeded random bytes, the container left intact.
+
+AVI_23976 = "mpeg4_bf2_23976.avi"
+DAMAGED_SPS = "damaged_sps.mp4"
+DAMAGED_FIRST_VP9 = "damaged_first_frame_vp9.webm"
+DAMAGED_FIRST_MPEG4 = "damaged_first_frame_mpeg4.avi"
+CONCEALED_H264 = "concealed_h264.mp4"
+CONCEALED_FIRST_H264 = "concealed_first_frame_h264.mp4"
+UNKNOWN_CODEC = "unknown_codec.avi"
+
+CONCEALED_SAMPLE = 46  # a P-frame in the middle of stamped_h264.mp4 (GOP 15)
+N_23976 = 270
+
+
+def _junk(n: int, salt: int) -> bytes:
+    return np.random.default_rng(SEED + salt).integers(0, 256, n, dtype=np.uint8).tobytes()
+
+
+def _overwrite(data: bytes, at: int, n: int, salt: int) -> bytes:
+    return data[:at] + _junk(n, salt) + data[at + n :]
+
+
+def _mp4_boxes(data: bytes, start: int, end: int) -> Iterator[tuple[str, int, int]]:
+    """(type, payload start, end) of each box between `start` and `end`."""
+    pos = start
+    while pos + 8 <= end:
+        size, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        header = 8
+        if size == 1:
+            size, header = struct.unpack(">Q", data[pos + 8 : pos + 16])[0], 16
+        elif size == 0:
+            size = end - pos
+        yield kind.decode("latin-1"), pos + header, pos + size
+        pos += size
+
+
+def _mp4_box(data: bytes, path: list[str]) -> tuple[int, int]:
+    """(payload start, end) of the first box at `path`, e.g. ["moov", "trak"]."""
+    start, end = 0, len(data)
+    for name in path:
+        start, end = next((a, b) for kind, a, b in _mp4_boxes(data, start, end) if kind == name)
+    return start, end
+
+
+def mp4_samples(data: bytes) -> list[tuple[int, int]]:
+    """(offset, size) of every sample of an MP4's first track, in decode order."""
+    stbl = _mp4_box(data, ["moov", "trak", "mdia", "minf", "stbl"])
+    tables = {kind: a for kind, a, _ in _mp4_boxes(data, *stbl)}
+    fixed, count = struct.unpack(">II", data[tables["stsz"] + 4 : tables["stsz"] + 12])
+    at = tables["stsz"] + 12
+    sizes = (
+        [fixed] * count if fixed else list(struct.unpack(f">{count}I", data[at : at + 4 * count]))
+    )
+    n_chunks = struct.unpack(">I", data[tables["stco"] + 4 : tables["stco"] + 8])[0]
+    at = tables["stco"] + 8
+    chunks = struct.unpack(f">{n_chunks}I", data[at : at + 4 * n_chunks])
+    n_runs = struct.unpack(">I", data[tables["stsc"] + 4 : tables["stsc"] + 8])[0]
+    at = tables["stsc"] + 8
+    runs = [struct.unpack(">III", data[at + 12 * i : at + 12 * i + 12]) for i in range(n_runs)]
+    samples: list[tuple[int, int]] = []
+    for number, offset in enumerate(chunks, 1):
+        per_chunk = next(run[1] for run in reversed(runs) if run[0] <= number)
+        for _ in range(per_chunk):
+            size = sizes[len(samples)]
+            samples.append((offset, size))
+            offset += size
+    return samples
+
+
+def avi_frames(data: bytes) -> list[tuple[int, int]]:
+    """(offset, size) of the payload of every video chunk ("00dc") of an AVI."""
+    pos = data.index(b"movi") + 4
+    frames: list[tuple[int, int]] = []
+    while pos + 8 <= len(data):
+        tag, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
+        if tag == b"idx1":
+            break
+        if tag == b"LIST":  # a "rec " list: its chunks follow its 12-byte header
+            pos += 12
+            continue
+        if tag[2:] == b"dc":
+            frames.append((pos + 8, size))
+        pos += 8 + size + (size & 1)
+    return frames
+
+
+def webm_first_frame(data: bytes) -> int:
+    """Offset of the first frame's data: inside the first SimpleBlock of the first
+    Cluster, after the block's track number, timecode and flags."""
+    block = data.index(b"\xa3", data.index(bytes.fromhex("1F43B675")))
+    size_length = 9 - data[block + 1].bit_length()  # EBML variable-length size
+    return block + 1 + size_length + 4  # track number (1 byte), timecode (2), flags (1)
+
+
+def _damage_sps(data: bytes) -> bytes:
+    """Overwrite the SPS in the avcC box (the codec header), all but its NAL header."""
+    payload = data.index(b"avcC") + 4
+    sps_length = struct.unpack(">H", data[payload + 6 : payload + 8])[0]
+    return _overwrite(data, payload + 9, sps_length - 1, 11)
+
+
+def _damage_first_vp9(data: bytes) -> bytes:
+    """Overwrite the first keyframe's header and the data after it."""
+    return _overwrite(data, webm_first_frame(data), 1500, 12)
+
+
+def _damage_first_mpeg4(data: bytes) -> bytes:
+    """Overwrite the first VOP's data after its first 40 bytes."""
+    offset, _ = avi_frames(data)[0]
+    return _overwrite(data, offset + 40, 1500, 13)
+
+
+def _damage_slice(data: bytes) -> bytes:
+    """Overwrite one P-frame's slice data in the middle of the clip, past its length
+    prefix and slice header: FFmpeg conceals it and delivers every frame."""
+    offset, size = mp4_samples(data)[CONCEALED_SAMPLE]
+    return _overwrite(data, offset + 40, size - 40, 14)
+
+
+def _damage_first_slice(data: bytes) -> bytes:
+    """Overwrite the first keyframe's slice data past its first 800 bytes (x264's SEI
+    and the slice header): FFmpeg conceals it, and OpenCV decodes that frame while it
+    opens the clip."""
+    offset, size = mp4_samples(data)[0]
+    return _overwrite(data, offset + 800, size - 800, 15)
+
+
+def _unknown_fourcc(data: bytes) -> bytes:
+    """Replace the stream's FourCC (stream header and format) with one no decoder has."""
+    return data.replace(b"FMP4", b"QQQQ")
+
+
+def on_demand_fixtures() -> list[Fixture]:
+    """The clips `build_on_demand` can build."""
+    stamped = {"width": STAMPED_SIZE[0], "height": STAMPED_SIZE[1], "stamped": True}
+    mpeg4_args = STAMPED_CODECS[4][2]
+    base_mp4 = _simple(lambda: _frames(stamped_scene, STAMPED_FRAMES), STAMPED_SIZE, H264_MP4)
+    base_vp9 = _simple(
+        lambda: _frames(stamped_scene, STAMPED_FRAMES), STAMPED_SIZE, STAMPED_CODECS[3][2]
+    )
+    base_avi = _simple(lambda: _frames(stamped_scene, STAMPED_FRAMES), STAMPED_SIZE, mpeg4_args)
+    damaged = {"group": "on_demand", "n_frames": STAMPED_FRAMES, **stamped}
+    return [
+        Fixture(
+            AVI_23976,
+            _entry(
+                AVI_23976,
+                group="on_demand",
+                codec="mpeg4",
+                bframes=2,
+                fps=24000 / 1001,
+                n_frames=N_23976,
+                **stamped,
+                notes="MPEG-4 Part 2 with B-frames in AVI at 23.976 fps: OpenCV gives the last "
+                "frame no time (POS_MSEC 0), decord gives the first ones a negative one",
+            ),
+            _simple(
+                lambda: _frames(stamped_scene, N_23976), STAMPED_SIZE, mpeg4_args, fps="24000/1001"
+            ),
+            ("mpeg4",),
+        ),
+        Fixture(
+            DAMAGED_SPS,
+            _entry(
+                DAMAGED_SPS,
+                codec="h264",
+                bframes=3,
+                expect="damaged_data",
+                readable=False,
+                **damaged,
+                notes="stamped_h264.mp4 with the SPS in its avcC box overwritten: no frame decodes",
+            ),
+            _derived(base_mp4, _damage_sps),
+            ("libx264",),
+        ),
+        Fixture(
+            DAMAGED_FIRST_VP9,
+            _entry(
+                DAMAGED_FIRST_VP9,
+                codec="vp9",
+                expect="damaged_data",
+                readable=False,
+                **damaged,
+                notes="stamped_vp9.webm with its first keyframe's header overwritten",
+            ),
+            _derived(base_vp9, _damage_first_vp9),
+            ("libvpx-vp9",),
+        ),
+        Fixture(
+            DAMAGED_FIRST_MPEG4,
+            _entry(
+                DAMAGED_FIRST_MPEG4,
+                codec="mpeg4",
+                bframes=2,
+                expect="damaged_data",
+                readable=False,
+                **damaged,
+                notes="stamped_mpeg4.avi with its first VOP overwritten after 40 bytes",
+            ),
+            _derived(base_avi, _damage_first_mpeg4),
+            ("mpeg4",),
+        ),
+        Fixture(
+            CONCEALED_H264,
+            _entry(
+                CONCEALED_H264,
+                codec="h264",
+                bframes=3,
+                expect="concealed_errors",
+                **damaged,
+                notes=f"stamped_h264.mp4 with the slice data of sample {CONCEALED_SAMPLE} "
+                "overwritten: FFmpeg reports the errors, conceals them and delivers every frame",
+            ),
+            _derived(base_mp4, _damage_slice),
+            ("libx264",),
+        ),
+        Fixture(
+            CONCEALED_FIRST_H264,
+            _entry(
+                CONCEALED_FIRST_H264,
+                codec="h264",
+                bframes=3,
+                expect="concealed_errors",
+                **damaged,
+                notes="stamped_h264.mp4 with the first keyframe's slice data overwritten past "
+                "800 bytes: FFmpeg reports the errors, conceals them and delivers every frame",
+            ),
+            _derived(base_mp4, _damage_first_slice),
+            ("libx264",),
+        ),
+        Fixture(
+            UNKNOWN_CODEC,
+            _entry(
+                UNKNOWN_CODEC,
+                codec="QQQQ",
+                expect="unsupported_codec",
+                readable=False,
+                **damaged,
+                notes="stamped_mpeg4.avi with its FourCC replaced by one no decoder knows",
+            ),
+            _derived(base_avi, _unknown_fourcc),
+            ("mpeg4",),
+        ),
+    ]
+
+
+def build_on_demand(outdir: Path, names: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Build the named on-demand clips into `outdir` (created if missing).
+
+    Returns:
+        Each clip's manifest entry (its ground truth), by name.
+
+    Raises:
+        KeyError: a name is not an on-demand clip.
+        RuntimeError: ffmpeg failed, or lacks an encoder a clip needs.
+    """
+    exe = ffmpeg_exe()
+    encoders = ffmpeg_encoders(exe)
+    specs = {fx.name: fx for fx in on_demand_fixtures()}
+    outdir.mkdir(parents=True, exist_ok=True)
+    entries: dict[str, dict[str, Any]] = {}
+    for name in names:
+        fx = specs[name]
+        missing = [e for e in fx.needs if e not in encoders]
+        if missing:
+            raise RuntimeError(f"{name}: ffmpeg lacks {', '.join(missing)}")
+        fx.build(exe, outdir / name)
+        entries[name] = {**fx.entry, "generated": True}
+    return entries
 
 
 # --------------------------------------------------------------------------- manifest

@@ -30,3 +30,12 @@ def generated_dir(factory: pytest.TempPathFactory) -> Path:
 
 def manifest(directory: Path) -> dict[str, Any]:
     return json.loads((directory / "manifest.json").read_text())["files"]  # type: ignore[no-any-return]
+
+
+def on_demand(factory: pytest.TempPathFactory, *names: str) -> tuple[Path, dict[str, Any]]:
+    """A fresh folder with the named clips that scripts/make_fixtures.py builds on demand
+    (damaged and odd-timestamp clips kept out of fixtures/generated), and their entries."""
+    from scripts.make_fixtures import build_on_demand
+
+    out = factory.mktemp("on_demand")
+    return out, build_on_demand(out, names)

@@ -223,7 +223,7 @@ class ChunkedSource(FrameSource):
             def pixels(keep: list[int], first: int = first) -> list[np.ndarray]:
                 return [np.full((4, 4, 3), first + i, np.uint8) for i in keep]
 
-            yield RawFrames(times, damaged=position > 0, pixels=pixels)
+            yield RawFrames(times, errors=int(position > 0), pixels=pixels)
             position += len(times)
 
 

@@ -48,22 +48,69 @@ class RawFrames:
     """Frames a backend decoded together, in decode order, not yet stamped.
 
     Attributes:
-        times: each frame's presentation time in seconds; None where the backend
-            cannot tell (the base then puts it one nominal frame after the last).
-        damaged: the decoder reported damage while decoding these frames.
+        times: each frame's presentation time in seconds as the decoder gives it; None
+            where the backend cannot tell (`Clock` decides what is kept).
+        errors: lines reporting damaged data (`native.error_reports`) the decoder
+            printed while decoding these frames: damage it concealed, or frames lost.
         pixels: the images of the frames at the given positions in `times` (None for
             one the backend could not convert); called at most once, before the next
             RawFrames is asked for, and only with the positions someone wants.
     """
 
     times: Sequence[float | None]
-    damaged: bool
+    errors: int
     pixels: Callable[[list[int]], Sequence[Image | None]]
 
 
-def one_frame(time_s: float | None, damaged: bool, image: Callable[[], Image | None]) -> RawFrames:
+def one_frame(time_s: float | None, errors: int, image: Callable[[], Image | None]) -> RawFrames:
     """RawFrames of a single frame whose image `image()` converts, when it is wanted."""
-    return RawFrames([time_s], damaged, lambda keep: [image() for _ in keep])
+    return RawFrames([time_s], errors, lambda keep: [image() for _ in keep])
+
+
+def no_frame(errors: int) -> RawFrames:
+    """RawFrames of no frame: what the decoder printed after the last one."""
+    return RawFrames([], errors, lambda keep: [])
+
+
+MAX_STEP_S = 10.0
+"""A timestamp further than this past the previous frame's (or than the clip lasts by
+its header, when that is longer) is garbage, not a gap in the stream."""
+MIN_STEP_S = 0.001
+"""A timestamp closer than this to the previous frame's is the same time (decord's
+float32 seconds): no real clip has frames less than a millisecond apart."""
+
+
+@dataclass
+class Clock:
+    """The times frames are stamped with, in decode order: from presentation timestamps
+    where they are sane, else one nominal frame after the previous frame. They start
+    at 0, never decrease and are never negative.
+
+    Times count from the first frame's timestamp (an AVI with B-frames starts one frame
+    late), or from 0 when that is further from 0 than `limit_s`. A later timestamp is
+    sane when it is a number at least `MIN_STEP_S` after the previous frame's time and
+    at most `limit_s` after it: a gap after lost frames or a variable frame rate is
+    kept, and what decoders give on real files is not (OpenCV: POS_MSEC 0 for the last
+    frame of an AVI with B-frames; decord: -3.7e17 s for the first third of the same
+    file, then times that lag the frames and catch up by the end).
+    """
+
+    fps: float
+    limit_s: float
+    origin: float = 0.0
+    last: float | None = None
+
+    def time(self, pts: float | None) -> float:
+        """The time of the next frame, whose decoder gave it `pts` (None: no time)."""
+        if self.last is None:
+            if pts is not None and abs(pts) <= self.limit_s:
+                self.origin = pts
+            self.last = 0.0
+        elif pts is not None and MIN_STEP_S <= pts - self.origin - self.last <= self.limit_s:
+            self.last = pts - self.origin
+        else:
+            self.last += 1 / self.fps
+        return self.last
 
 
 def index_from_time(
@@ -122,6 +169,11 @@ class FrameSource(ABC):
 
     name: ClassVar[str] = ""
     alias_dir: tempfile.TemporaryDirectory[str] | None = None
+    decode_errors = 0
+    """Lines reporting damaged data (`native.error_reports`) the decoder printed while
+    `frames()` read the clip: damage it concealed, or frames it lost. A total, not per
+    frame: FFmpeg decodes in threads, so its lines reach stderr a frame or two early
+    or late, and the last ones only after the last frame."""
 
     def __init__(
         self, path: Path, device: torch.device | None = None, keep_on_device: bool = False
@@ -154,16 +206,18 @@ class FrameSource(ABC):
             max_side: when given, images come downscaled so their long side is at most
                 this (backends that can scale while converting do so: far cheaper).
         """
+        self.decode_errors = 0
         fps = self.info.fps or 25.0
+        clock = Clock(fps, max(MAX_STEP_S, self.info.n_frames / fps))
         previous: DecodedFrame | None = None
         errors_seen = False
         with contextlib.closing(self._decode(self._small_size(max_side))) as decoded:
             for raw in decoded:
-                errors_seen = errors_seen or raw.damaged
+                self.decode_errors += raw.errors
+                errors_seen = errors_seen or raw.errors > 0
                 stamped = []
-                for time_s in raw.times:
-                    if time_s is None:
-                        time_s = 0.0 if previous is None else (previous.index + 1) / fps
+                for pts in raw.times:
+                    time_s = clock.time(pts)
                     index, lost = index_from_time(previous, time_s, fps, errors_seen)
                     previous = DecodedFrame(index, time_s, None, lost)
                     stamped.append(previous)

@@ -6,8 +6,8 @@ from collections.abc import Generator
 
 import decord
 
-from drift_audit.decode.base import FrameSource, RawFrames, one_frame
-from drift_audit.decode.native import DECODE_ERROR, NativeStderr, open_natively
+from drift_audit.decode.base import FrameSource, RawFrames, no_frame, one_frame
+from drift_audit.decode.native import NativeStderr, error_reports, open_natively
 from drift_audit.errors import InputError
 from drift_audit.types import VideoInfo
 
@@ -47,9 +47,9 @@ class DecordSource(FrameSource):
                 try:
                     frame = reader.next()
                 except Exception:  # StopIteration, or damaged data decord cannot step past
-                    return
-                damaged = bool(DECODE_ERROR.search(native.take()))
-                yield one_frame(time_s, damaged, frame.asnumpy)
+                    break
+                yield one_frame(time_s, error_reports(native.take()), frame.asnumpy)
+            yield no_frame(error_reports(native.take()))
 
     def _release(self) -> None:
         # A live VideoReader makes torch work elsewhere in the process leak (see

@@ -17,10 +17,20 @@ from drift_audit.errors import InputError
 T = TypeVar("T")
 
 DECODE_ERROR = re.compile(
-    r"error while decoding|concealing|corrupt|invalid nal|partial file|missing picture|"
-    r"left block unavailable|illegal|damaged",
+    r"error while decoding|error at mb|concealing|corrupt|invalid nal|partial file|"
+    r"missing picture|block unavailable|illegal|damaged",
     re.IGNORECASE,
 )
+"""A line in which a decoder reports damaged data (it conceals or skips it)."""
+
+NO_DECODER = re.compile(
+    r"could not find decoder|decoder[^\n]*not found|codec not found|unsupported codec|"
+    r"support hardware accelerated|failed to get pixel format",
+    re.IGNORECASE,
+)
+"""What FFmpeg prints when it has no (software) decoder for a stream's codec."""
+
+_DECODER_LINE = re.compile(r"^\[\w+ @ 0x[0-9a-f]+\] (.+?)\.?$", re.MULTILINE)
 
 
 class NativeStderr:
@@ -114,6 +124,36 @@ def _writes_to_fd2(stream: object) -> bool:
         return False
 
 
+def error_reports(native_text: str) -> int:
+    """How many lines of `native_text` report damaged data (`DECODE_ERROR`).
+
+    The count, not the frame the lines arrive with, is what a backend can hand on:
+    FFmpeg decodes in threads, so a damaged frame's lines reach stderr one or two
+    frames early or late, and now and then split across two frames' text.
+    """
+    return sum(1 for line in native_text.splitlines() if DECODE_ERROR.search(line))
+
+
+def undecodable_reason(native_text: str, codec: str, decoder_error: str = "") -> str:
+    """Why a clip whose video stream opens gives no frame: this build has no decoder
+    for `codec` (FFmpeg says so), or the decoder rejects the data (FFmpeg's first
+    complaint names the damage); "no decodable frames" when nothing says which.
+
+    Args:
+        decoder_error: the message of the error the decoder raised, if it raised
+            (torchcodec silences FFmpeg's log: this is all it tells).
+    """
+    if NO_DECODER.search(native_text) or NO_DECODER.search(decoder_error):
+        named = f"unsupported codec {codec}" if codec else "unsupported codec"
+        return f"{named}: no decoder for it in this build"
+    complaint = _DECODER_LINE.search(native_text)
+    detail = complaint.group(1) if complaint else decoder_error.strip()
+    if detail:
+        decoder = f"the {codec} decoder" if codec else "the decoder"
+        return f"damaged data: {decoder} rejects the first frames ({detail[:100]})"
+    return reason_from(native_text, "no decodable frames")
+
+
 def reason_from(native_text: str, fallback: str) -> str:
     """Turn FFmpeg / decord chatter (and exception text) into one short reason."""
     text = native_text.lower()
@@ -121,6 +161,8 @@ def reason_from(native_text: str, fallback: str) -> str:
         return "no video stream (or no decoder for its codec)"
     if "moov atom not found" in text:
         return "not a readable video: truncated or incomplete file (no moov atom)"
+    if "could not find decoder" in text:
+        return "unsupported codec: no decoder for it in this build"
     if "video stream" in text or "no video" in text:
         return "no video stream"
     if "invalid data found" in text:

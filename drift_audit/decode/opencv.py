@@ -8,8 +8,8 @@ from collections.abc import Generator
 import cv2
 import numpy as np
 
-from drift_audit.decode.base import FrameSource, RawFrames, one_frame
-from drift_audit.decode.native import DECODE_ERROR, NativeStderr, reason_from
+from drift_audit.decode.base import FrameSource, RawFrames, no_frame, one_frame
+from drift_audit.decode.native import NativeStderr, error_reports, reason_from, undecodable_reason
 from drift_audit.errors import InputError
 from drift_audit.types import VideoInfo
 
@@ -29,16 +29,11 @@ class OpenCVSource(FrameSource):
         cap.release()
         if not ok:
             raise InputError(str(self.path), reason_from(text, "not a readable video"))
-        if not first_ok:
-            codec = _fourcc(fourcc)
-            raise InputError(
-                str(self.path),
-                f"unsupported codec {codec}: no decoder for it in this build"
-                if codec
-                else reason_from(text, "no decodable frames"),
-            )
-        # Re-open rather than trust a seek back to 0.
-        self._cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
+        if not first_ok:  # the stream opened, so FFmpeg found a decoder, or says why not
+            raise InputError(str(self.path), undecodable_reason(text, _fourcc(fourcc)))
+        with NativeStderr():  # opening decodes the first frame: its errors print again
+            # Re-open rather than trust a seek back to 0.
+            self._cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
         fps = float(self._cap.get(cv2.CAP_PROP_FPS)) or 25.0
         n = int(self._cap.get(cv2.CAP_PROP_FRAME_COUNT))
         width = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH))
@@ -50,10 +45,10 @@ class OpenCVSource(FrameSource):
         cap = self._cap
         with NativeStderr() as native:
             while cap.grab():  # grabbed, not converted: only wanted frames are
-                pos_ms = cap.get(cv2.CAP_PROP_POS_MSEC)
-                damaged = bool(DECODE_ERROR.search(native.take()))
-                time_s = pos_ms / 1000.0 if pos_ms >= 0 else None
-                yield one_frame(time_s, damaged, functools.partial(self._retrieve, size))
+                time_s = cap.get(cv2.CAP_PROP_POS_MSEC) / 1000.0  # the base checks it
+                errors = error_reports(native.take())
+                yield one_frame(time_s, errors, functools.partial(self._retrieve, size))
+            yield no_frame(error_reports(native.take()))  # printed by the last, failed grab
 
     def _retrieve(self, size: tuple[int, int] | None) -> np.ndarray | None:
         """The frame grabbed last as RGB, scaled to `size`; None when it cannot be."""

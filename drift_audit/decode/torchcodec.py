@@ -12,13 +12,19 @@ FFmpeg libraries: the registry then leaves the backend out.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Generator, Sequence
 from typing import Any
 
 import torch
 
 from drift_audit.decode.base import FrameSource, Image, RawFrames
-from drift_audit.decode.native import DECODE_ERROR, NativeStderr, open_natively
+from drift_audit.decode.native import (
+    NativeStderr,
+    error_reports,
+    open_natively,
+    undecodable_reason,
+)
 from drift_audit.errors import InputError
 from drift_audit.types import VideoInfo
 
@@ -69,12 +75,16 @@ class TorchcodecSource(FrameSource):
         with NativeStderr() as native:
             for start in range(0, n, CHUNK):
                 stop = min(n, start + CHUNK)
-                batch = self._range(start, stop, last=stop == n)
+                batch, failure = self._range(start, stop)
+                text = native.take()
                 if batch is None:
+                    if start == 0:  # it opened, but decodes nothing: say why
+                        reason = undecodable_reason(text, self.info.codec, failure)
+                        raise InputError(str(self.path), reason)
                     return
                 data, pts = batch  # (b, 3, H, W) uint8 on the device, b presentation times
-                damaged = bool(DECODE_ERROR.search(native.take()))
-                yield RawFrames(pts, damaged, functools.partial(self._images, data, size))
+                errors = error_reports(text)
+                yield RawFrames(pts, errors, functools.partial(self._images, data, size))
                 if len(pts) < stop - start:
                     return
 
@@ -100,22 +110,34 @@ class TorchcodecSource(FrameSource):
         chosen = chosen.permute(0, 2, 3, 1).contiguous()  # (k, H, W, 3)
         return list(chosen if self.keep_on_device else chosen.cpu().numpy())
 
-    def _range(self, start: int, stop: int, last: bool) -> tuple[torch.Tensor, list[float]] | None:
-        """(frames, times) of start..stop-1 read straight on, never seeking back.
+    def _range(self, start: int, stop: int) -> tuple[tuple[torch.Tensor, list[float]] | None, str]:
+        """((frames, times) of start..stop-1 read straight on, or None when not even
+        the first decodes; the decoder's error message, "" when there was none).
 
-        The header can promise a frame more than a sequential read delivers, and a
-        retry after that failure would seek, which is inexact on AVI / MPEG-4 Part 2:
-        so the last chunk is read one frame at a time, up to the first failure.
+        The header can promise a frame more than a sequential read delivers, and
+        damaged data makes the decoder raise: a retry after a failure would seek, which
+        is inexact on AVI / MPEG-4 Part 2, so the last chunk is read one frame at a
+        time, up to the first failure, and a chunk that fails ends the read.
         """
-        if not last:
-            batch = self._decoder.get_frames_in_range(start, stop)
-            return batch.data, [float(t) for t in batch.pts_seconds.tolist()]
-        frames, times = [], []
+        if stop < self.info.n_frames:
+            try:
+                batch = self._decoder.get_frames_in_range(start, stop)
+            except RuntimeError as exc:
+                return None, _message(exc)
+            return (batch.data, [float(t) for t in batch.pts_seconds.tolist()]), ""
+        frames, times, failure = [], [], ""
         for index in range(start, stop):
             try:
                 one = self._decoder.get_frames_in_range(index, index + 1)
-            except RuntimeError:
+            except RuntimeError as exc:
+                failure = _message(exc)
                 break
             frames.append(one.data[0])
             times.append(float(one.pts_seconds[0]))
-        return (torch.stack(frames), times) if frames else None
+        return ((torch.stack(frames), times) if frames else None), failure
+
+
+def _message(exc: RuntimeError) -> str:
+    """torchcodec's error message without the C++ function and source line before it
+    ("decode_av_frame, .../SingleStreamDecoder.cpp:1493, Could not push packet ...")."""
+    return re.sub(r"^[^\n]*?\.(?:cpp|h):\d+, ", "", str(exc)).strip()

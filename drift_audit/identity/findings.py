@@ -108,14 +108,20 @@ def _identity(ch: Character, metric: Metric, extras_fail: bool = False) -> list[
 
 
 def _damage(c: ClipResult) -> list[Finding]:
-    """damaged_clip (frames lost inside the stream or missing at its end) and
-    glitch_frame (a frame unlike both neighbours) warnings of one clip."""
+    """damaged_clip (frames lost inside the stream or missing at its end, or damaged
+    data the decoder reported, concealed or not) and glitch_frame (a frame unlike both
+    neighbours) warnings of one clip."""
     out: list[Finding] = []
     missing_end = max(0, c.frames_expected - (c.last_frame + 1))
-    if c.corrupt_frames or missing_end > max(2, 0.02 * c.frames_expected):
+    if c.corrupt_frames or c.decode_errors or missing_end > max(2, 0.02 * c.frames_expected):
         parts = []
         if c.corrupt_frames:
             parts.append(f"{c.corrupt_frames} frame(s) lost to corrupt data inside the stream")
+        if c.decode_errors:
+            parts.append(
+                f"the decoder reported {c.decode_errors} error(s) in the data "
+                "(frames near them may show the damage)"
+            )
         if missing_end:
             parts.append(f"{missing_end} frame(s) promised by the header missing at the end")
         out.append(

@@ -104,7 +104,7 @@ def _clip(c: ClipResult) -> dict[str, Any]:
         "decode_mode": "sequential" if info else None,
         "fps": _r(fps),
         "frames": c.last_frame + 1 if c.status == "ok" else (info.n_frames if info else 0),
-        "duration_s": _r(c.time_of(c.last_frame) + (1 / fps if fps else 0)) if c.times else 0.0,
+        "duration_s": _r(_duration(c)),
         "frames_decoded": c.frames_read,
         "frames_expected": c.frames_expected,
         "width": info.width if info else 0,
@@ -123,6 +123,17 @@ def _clip(c: ClipResult) -> dict[str, Any]:
         "glitch_frames": [g.frame for g in c.glitches],
         "tracks": len(c.tracks),
     }
+
+
+def _duration(c: ClipResult) -> float:
+    """Seconds from 0 to the end of the clip's last frame: one nominal frame past that
+    frame's time, or the last shot's end where that is later (its last frame lasts
+    longer: variable frame rate). So no shot ends after the clip does."""
+    if not c.times:
+        return 0.0
+    fps = c.info.fps if c.info else 0.0
+    end = c.time_of(c.last_frame) + (1 / fps if fps else 0.0)
+    return max([end, *(s.end_s for s in c.shots)])
 
 
 def _character(ch: Character, emb: EmbedderInfo | None) -> dict[str, Any]:

@@ -37,17 +37,21 @@ def analyse_clip(
     models: Models,
     hook: ProgressHook = no_progress,
     scanned: Callable[[], ClipResult] | None = None,
+    on_scanned: Callable[[ClipResult], None] | None = None,
 ) -> ClipResult:
     """Shots, tracks and embeddings of one clip.
 
     Args:
         scanned: returns this clip's pass 1 (`scan_shots`), done ahead of time; None
             runs it here.
+        on_scanned: called with pass 1's result before pass 2 starts.
     Raises:
         InputError: the clip cannot be read, or it overran `--clip-timeout`.
     """
     deadline = Deadline(str(path), config.clip_timeout_s)
     result = _shots(index, path, config, models, hook, deadline, scanned)
+    if on_scanned is not None:
+        on_scanned(result)
     timings = Timings()
     with timings.stage("decode+detect+track"):
         sink = EmbedSink(models.embedder, config.embed_batch, timings)

@@ -51,6 +51,10 @@ def run_here(
     The next clip's shot pass runs in a background thread beside this clip's face
     pass (`ScanAhead`); that thread is stopped and joined before this returns, even
     when an interrupt or an error ends the run early.
+
+    It starts once this clip's shot pass is done, and only when the decoder reported
+    no damage there: FFmpeg's lines name no clip, so a scan beside a face pass that
+    prints damage would count it as its own (the next clip is scanned in turn then).
     """
     from drift_audit.run.clip import analyse_clip
     from drift_audit.run.prefetch import ScanAhead
@@ -61,14 +65,24 @@ def run_here(
             interrupts.check()
             hook(f"clip {index}", 0, 0)
             mine, ahead = ahead, None
-            if k + 1 < len(tasks):
-                ahead = ScanAhead(*tasks[k + 1], config, models.device)
             scanned = mine.result if mine is not None else None
+            following = tasks[k + 1] if k + 1 < len(tasks) else None
+
+            def scan_next(
+                result: ClipResult, following: tuple[int, Path] | None = following
+            ) -> None:
+                nonlocal ahead
+                if following is not None and not result.decode_errors:
+                    ahead = ScanAhead(*following, config, models.device)
 
             def analyse(
-                i: int, p: Path, h: ProgressHook, scanned: Scanned | None = scanned
+                i: int,
+                p: Path,
+                h: ProgressHook,
+                scanned: Scanned | None = scanned,
+                scan_next: Callable[[ClipResult], None] = scan_next,
             ) -> ClipResult:
-                return analyse_clip(i, p, config, models, h, scanned)
+                return analyse_clip(i, p, config, models, h, scanned, scan_next)
 
             on_result(analyse_safely(analyse, index, path, hook))
     finally:

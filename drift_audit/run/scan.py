@@ -66,6 +66,7 @@ def scan_shots(
                         raise ScanStopped(str(path))
                     interrupts.check()
             result.frames_read = len(result.times)
+            result.decode_errors = source.decode_errors
             if result.frames_read == 0:
                 raise InputError(str(path), "no decodable frames")
             result.frames_expected = max(source.info.n_frames, result.last_frame + 1)
