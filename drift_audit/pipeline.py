@@ -186,7 +186,9 @@ def _identify(
         blocked = cannot_link(tracks)
         i, j = np.nonzero(np.triu(blocked, 1))
         calibration = calibrate(metric, cents, (i, j), refs, config.threshold is not None)
-        metric = replace(metric, threshold=calibration.threshold)
+        metric = replace(
+            metric, threshold=calibration.threshold, measured_threshold=metric.threshold
+        )
         weak = np.array([float(t.crop_quality.max()) < WEAK_EVIDENCE for t in tracks])
         labels = cluster(
             metric.similarity(cents, cents),

@@ -230,7 +230,7 @@ def test_findings_are_sorted_by_clip() -> None:
     tracks = [
         track(1, 1, [0, 5], e(0)),
         track(2, 1, [0, 5], e(1)),
-        track(3, 1, [0, 5], near_e0(0.3)),
+        track(3, 1, [0, 5], np.array([0.3, 0, np.sqrt(1 - 0.09), 0], np.float32)),
     ]
     _, found = audit(tracks, [0, 1, 0], clips=clips)
     assert [f.clip for f in found] == sorted(f.clip or 0 for f in found)
@@ -310,3 +310,31 @@ def test_within_a_clip_the_anchor_keeps_only_the_good_tracks() -> None:
     profile.crop_quality = np.full(2, 0.35, np.float32)  # good evidence, but half as good
     characters, _ = audit([good, profile], [0, 0], n_clips=1)
     assert characters[0].anchor == pytest.approx(e(0))
+
+
+def test_a_drift_within_the_margin_below_the_threshold_is_uncertain() -> None:
+    """A restyled or re-encoded face of the same person lands just under the threshold
+    as often as a look-alike does: that is a warning, not a fail."""
+    tracks = [track(1, 1, [0, 5], e(0)), track(2, 1, [0, 5], near_e0(0.45))]
+    _, found = audit(tracks, [0, 0])
+    assert kinds(found) == [("uncertain_identity", "warn", "C1", 2)]
+    assert "just below" in found[0].message
+
+
+def test_a_new_face_that_looks_like_the_one_gone_is_uncertain_not_a_swap() -> None:
+    tracks = [track(1, 1, [0, 5], e(0)), track(2, 1, [0, 5], near_e0(0.45))]
+    _, found = audit(tracks, [0, 1])
+    assert kinds(found) == [("uncertain_identity", "warn", "C1", 2)]
+    assert "may be the same person" in found[0].message
+
+
+def test_calibration_raises_the_bar_for_same_not_for_different() -> None:
+    from dataclasses import replace
+
+    raised = replace(METRIC, threshold=0.7, measured_threshold=THRESHOLD)
+    assert raised.different_below == pytest.approx(THRESHOLD - MARGIN)
+    tracks = [track(1, 1, [0, 5], e(0)), track(2, 1, [0, 5], near_e0(0.6))]
+    clips = {i: clip(i) for i in (1, 2)}
+    characters = build_characters(tracks, np.array([0, 0]), clips, raised, {})
+    found = findings(characters, tracks, clips, raised, {})
+    assert kinds(found) == [("uncertain_identity", "warn", "C1", 2)]

@@ -42,8 +42,16 @@ class Metric:
 
     similarity: Similarity
     centroid: Centroid
-    threshold: float
+    threshold: float  # in force: merges and "same" verdicts are judged against it
     uncertain_margin: float
+    measured_threshold: float | None = None  # before calibration raised it; None: the same
+
+    @property
+    def different_below(self) -> float:
+        """Below this a similarity on good evidence says "different people": the margin
+        under the lower of the measured and the in-force threshold. Calibration raises
+        the bar for calling two faces the same, never the bar for calling them apart."""
+        return different_below(self.threshold, self.uncertain_margin, self.measured_threshold)
 
     def sim(self, a: np.ndarray, b: np.ndarray) -> float:
         """The similarity of two (d,) vectors."""
@@ -68,14 +76,28 @@ def label_of(ch: Character) -> str:
     return ch.id if ch.name is None else f"{ch.id} ({ch.name})"
 
 
-def clip_verdict(similarity: float, evidence: float, threshold: float, margin: float) -> str:
+def different_below(threshold: float, margin: float, measured: float | None = None) -> float:
+    """See Metric.different_below."""
+    return min(threshold, threshold if measured is None else measured) - margin
+
+
+def clip_verdict(
+    similarity: float,
+    evidence: float,
+    threshold: float,
+    margin: float,
+    measured: float | None = None,
+) -> str:
     """ "same", "uncertain" or "different".
 
-    Below the threshold is "different" only with good evidence: on thin evidence
-    (small, profile, blurred faces embed poorly) it is "uncertain". Within the
-    margin above the threshold is "uncertain" too.
+    The margin is the embedder's measured uncertainty, on both sides of the
+    threshold: "same" needs the threshold plus the margin, "different" a similarity
+    below the threshold less the margin (`different_below`), and on good evidence
+    only: on thin evidence (small, profile, blurred faces embed poorly) it is
+    "uncertain". Between the two is "uncertain": a stylized render or a heavy
+    re-encode of the same face lands there as often as a look-alike does.
     """
-    if similarity < threshold:
+    if similarity < different_below(threshold, margin, measured):
         return "uncertain" if evidence < WEAK_EVIDENCE else "different"
     if similarity < threshold + margin:
         return "uncertain"

@@ -71,7 +71,11 @@ def _identity(ch: Character, metric: Metric, extras_fail: bool = False) -> list[
         if clip == anchor_clip:
             continue
         verdict = clip_verdict(
-            sim, ch.evidence.get(clip, 1.0), metric.threshold, metric.uncertain_margin
+            sim,
+            ch.evidence.get(clip, 1.0),
+            metric.threshold,
+            metric.uncertain_margin,
+            metric.measured_threshold,
         )
         thin = ch.evidence.get(clip, 1.0) < WEAK_EVIDENCE
         why = (
@@ -88,12 +92,13 @@ def _identity(ch: Character, metric: Metric, extras_fail: bool = False) -> list[
                     ch.id,
                     clip,
                     f"{label} clip {clip}: similarity {sim:.2f} to its {anchor} is below "
-                    f"the threshold {metric.threshold:.2f}"
+                    f"{metric.different_below:.2f} (the threshold {metric.threshold:.2f} less "
+                    f"the margin {metric.uncertain_margin:.2f})"
                     + ("; an extra (small or blurred throughout): warn, not fail" if extra else ""),
                 )
             )
         elif verdict == "uncertain":
-            where = "below" if sim < metric.threshold else "barely above"
+            where = "just below" if sim < metric.threshold else "barely above"
             out.append(
                 Finding(
                     "uncertain_identity",
@@ -196,21 +201,36 @@ def _swaps(
         )
         rows, cols = linear_sum_assignment(-sims)
         for r, c in zip(rows, cols, strict=True):
-            gone, came = absent[r], new[c]
+            gone, came, sim = absent[r], new[c], float(sims[r, c])
             seen = sorted(k for k in gone.clip_similarity if k < clip)
-            gone_label = label_of(gone)
-            out.append(
-                Finding(
-                    "identity_swap",
-                    "fail",
-                    gone.id,
-                    clip,
-                    f"{gone_label} (seen in clip {', '.join(map(str, seen))}) "
-                    f"is absent from clip {clip}, "
-                    f"and a new identity {came.id} appears there in its place "
-                    f"(similarity {sims[r, c]:.2f}, threshold {metric.threshold:.2f})",
-                )
+            where = (
+                f"{label_of(gone)} (seen in clip {', '.join(map(str, seen))}) "
+                f"is absent from clip {clip}, and a new identity {came.id} appears there"
             )
+            if sim < metric.different_below:
+                out.append(
+                    Finding(
+                        "identity_swap",
+                        "fail",
+                        gone.id,
+                        clip,
+                        f"{where} in its place (similarity {sim:.2f}, below "
+                        f"{metric.different_below:.2f}: the threshold "
+                        f"{metric.threshold:.2f} less the margin)",
+                    )
+                )
+            else:  # it looks about as much like the one gone as a restyled face would
+                out.append(
+                    Finding(
+                        "uncertain_identity",
+                        "warn",
+                        gone.id,
+                        clip,
+                        f"{where} that may be the same person (similarity {sim:.2f}, "
+                        f"threshold {metric.threshold:.2f}): a swap, or one face the "
+                        "embedder reads apart",
+                    )
+                )
     return out
 
 
