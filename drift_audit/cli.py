@@ -137,6 +137,14 @@ def audit_command(
     fail_on: Annotated[
         FailOn, typer.Option(help="Lowest finding severity that fails the run.")
     ] = FailOn.fail,
+    extras_fail: Annotated[
+        bool,
+        typer.Option(
+            "--extras-fail",
+            help="Extras (characters small or blurred wherever they appear) fail like "
+            "leads and count in swaps; by default their identity findings only warn.",
+        ),
+    ] = False,
     sample_fps: Annotated[
         float, typer.Option(help="Frames per second sent to face detection.")
     ] = 5.0,
@@ -189,6 +197,7 @@ def audit_command(
             decoder=decoder.value,
             device=device.value,
             fail_on=fail_on.value,
+            extras_fail=extras_fail,
             cast=_parse_cast(cast or []),
             clip_timeout_s=clip_timeout,
             jobs=jobs,

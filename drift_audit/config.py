@@ -50,6 +50,8 @@ class AuditConfig:
         decoder: frame source backend.
         device: "auto", "cpu" or "cuda".
         fail_on: the lowest severity that makes the run fail ("never" disables).
+        extras_fail: extras (small or blurred characters) raise fail findings like
+            leads, and take part in swaps.
         cast: named reference images.
         clip_timeout_s: per-clip time budget (0 = none); enforced by running clips in
             worker processes that are killed when they overrun.
@@ -78,6 +80,7 @@ class AuditConfig:
     decoder: str = "auto"
     device: str = "auto"
     fail_on: str = "fail"
+    extras_fail: bool = False
     cast: tuple[CastMember, ...] = field(default_factory=tuple)
     clip_timeout_s: float = 0.0
     jobs: int = 1

@@ -8,6 +8,7 @@ cluster tracks into characters, link generations, measure drift, findings) -> Re
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,7 +23,7 @@ from drift_audit.types import ClipResult, EmbedderInfo, Report
 if TYPE_CHECKING:
     from drift_audit.cache import ClipCache
     from drift_audit.identity.characters import Metric
-    from drift_audit.types import Character, Finding
+    from drift_audit.types import Calibration, Character, Finding
 
 
 def audit(
@@ -83,7 +84,10 @@ def audit(
     if ok:
         metric, embedder_info = _metric(config, models)
         with timings.stage("cluster+drift"):
-            characters, found = _identify(ok, metric, cast, cast_images)
+            characters, found, calibration = _identify(ok, metric, cast, cast_images, config)
+        embedder_info = replace(
+            embedder_info, threshold=calibration.threshold, calibration=calibration
+        )
     for r in clips:
         timings.merge(r.timings)
     return Report(clips, characters, found, embedder_info, config.fail_on, timings.seconds)
@@ -157,8 +161,11 @@ def _identify(
     metric: Metric,
     cast: dict[str, np.ndarray],
     cast_images: dict[str, np.ndarray],
-) -> tuple[list[Character], list[Finding]]:
-    """Every clip's tracks -> characters across clips -> findings."""
+    config: AuditConfig,
+) -> tuple[list[Character], list[Finding], Calibration]:
+    """Every clip's tracks -> the threshold in force -> characters across clips ->
+    findings."""
+    from drift_audit.identity.calibration import calibrate
     from drift_audit.identity.characters import WEAK_EVIDENCE, build_characters
     from drift_audit.identity.cluster import cannot_link, cluster, link_generations
     from drift_audit.identity.findings import findings
@@ -167,20 +174,36 @@ def _identify(
         (t for r in ok.values() for t in r.tracks),
         key=lambda t: (t.clip, t.first_frame, float(t.faces.xyxy[0, 0])),
     )
+    refs = np.stack([cast[name] for name in sorted(cast)]) if cast else None
     labels = np.zeros(0, np.int64)
-    if tracks:
+    if not tracks:
+        calibration = calibrate(
+            metric, np.zeros((0, 0)), _NO_PAIRS, refs, config.threshold is not None
+        )
+        metric = replace(metric, threshold=calibration.threshold)
+    else:
         cents = metric.centroids(tracks)  # (n_tracks, d)
+        blocked = cannot_link(tracks)
+        i, j = np.nonzero(np.triu(blocked, 1))
+        calibration = calibrate(metric, cents, (i, j), refs, config.threshold is not None)
+        metric = replace(
+            metric, threshold=calibration.threshold, measured_threshold=metric.threshold
+        )
         weak = np.array([float(t.crop_quality.max()) < WEAK_EVIDENCE for t in tracks])
         labels = cluster(
             metric.similarity(cents, cents),
-            cannot_link(tracks),
+            blocked,
             metric.threshold,
             weak,
             2 * metric.uncertain_margin,
         )
         labels = link_generations(tracks, labels, metric)
     characters = build_characters(tracks, labels, ok, metric, cast, cast_images)
-    return characters, findings(characters, tracks, ok, metric, cast)
+    found = findings(characters, tracks, ok, metric, cast, config.extras_fail)
+    return characters, found, calibration
+
+
+_NO_PAIRS = (np.zeros(0, np.int64), np.zeros(0, np.int64))
 
 
 def _open_cache(

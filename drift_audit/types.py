@@ -223,6 +223,8 @@ class Character:
     thumbnails: dict[int, np.ndarray] = field(default_factory=dict)  # clip -> best face crop
     attributes: dict[int, np.ndarray] = field(default_factory=dict)  # clip -> (4, 4) measures
     anchor_image: np.ndarray | None = None  # (CROP_SIZE, CROP_SIZE, 3) uint8: anchor face
+    anchor_clip: int | None = None  # the clip the anchor comes from; None: a cast reference
+    role: str = "lead"  # "lead", or "extra": small or blurred wherever it appears
 
 
 @dataclass(frozen=True)
@@ -236,12 +238,26 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Calibration:
+    """The same-person threshold read from the footage's known negatives: tracks that
+    share a frame are different people, and so are different cast references."""
+
+    negative_pairs: int  # pairs of different people the footage holds
+    quantile: float  # which quantile of their similarities is taken as their high end
+    high: float | None  # that quantile; None without any pair
+    measured_threshold: float  # the embedder's threshold (or --threshold)
+    threshold: float  # the threshold in force
+    reason: str  # why it is what it is, in a sentence
+
+
+@dataclass(frozen=True)
 class EmbedderInfo:
     name: str
     weights_sha256: str
-    threshold: float
+    threshold: float  # in force: after calibration
     uncertain_margin: float
     choice: str  # why this embedder was used
+    calibration: Calibration | None = None
 
 
 @dataclass

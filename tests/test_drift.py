@@ -52,7 +52,7 @@ def track(clip: int, shot: int, frames: list[int], vector: np.ndarray, n_emb: in
     n = len(frames)
     faces = Faces(
         frame=np.array(frames, np.int64),
-        xyxy=np.tile(np.array([10, 10, 60, 60], np.float32), (n, 1)),
+        xyxy=np.tile(np.array([10, 10, 130, 130], np.float32), (n, 1)),  # a lead's 120 px
         score=np.full(n, 0.99, np.float32),
         landmarks=np.zeros((n, 5, 2), np.float32),
     )
@@ -230,7 +230,7 @@ def test_findings_are_sorted_by_clip() -> None:
     tracks = [
         track(1, 1, [0, 5], e(0)),
         track(2, 1, [0, 5], e(1)),
-        track(3, 1, [0, 5], near_e0(0.3)),
+        track(3, 1, [0, 5], np.array([0.3, 0, np.sqrt(1 - 0.09), 0], np.float32)),
     ]
     _, found = audit(tracks, [0, 1, 0], clips=clips)
     assert [f.clip for f in found] == sorted(f.clip or 0 for f in found)
@@ -245,3 +245,96 @@ def test_a_group_of_tracks_is_one_centroid_over_all_their_faces() -> None:
     rows = METRIC.centroids([long, short])
     assert rows.shape == (2, DIM)
     assert rows == pytest.approx(np.stack([e(0), e(1)]), abs=1e-6)
+
+
+def small(t: Track, side: float = 30.0, quality: float | None = None) -> Track:
+    """The same track with faces of `side` pixels (and crops of `quality`)."""
+    t.faces = Faces(
+        t.faces.frame,
+        np.tile(np.array([10, 10, 10 + side, 10 + side], np.float32), (len(t.faces), 1)),
+        t.faces.score,
+        t.faces.landmarks,
+    )
+    if quality is not None:
+        t.crop_quality = np.full(len(t.crop_quality), quality, np.float32)
+    return t
+
+
+def test_a_character_that_stays_small_is_an_extra_and_only_warns() -> None:
+    tracks = [small(track(1, 1, [0, 5], e(0))), small(track(2, 1, [0, 5], near_e0(0.3)))]
+    characters, found = audit(tracks, [0, 0])
+    assert characters[0].role == "extra"
+    assert kinds(found) == [("identity_drift", "warn", "C1", 2)]
+    assert "an extra" in found[0].message
+    both = findings(characters, tracks, {i: clip(i) for i in (1, 2)}, METRIC, {}, True)
+    assert kinds(both) == [("identity_drift", "fail", "C1", 2)]  # --extras-fail
+
+
+def test_a_mid_sized_face_is_an_extra_only_when_its_evidence_is_thin() -> None:
+    sharp = [small(track(1, 1, [0, 5], e(0)), side=90, quality=0.7)]
+    blurred = [small(track(1, 1, [0, 5], e(0)), side=90, quality=0.2)]
+    assert audit(sharp, [0], n_clips=1)[0][0].role == "lead"
+    assert audit(blurred, [0], n_clips=1)[0][0].role == "extra"
+
+
+def test_extras_coming_and_going_are_not_swaps() -> None:
+    """A background face in clip 1 and another in clip 2: a change of extras."""
+    tracks = [
+        track(1, 1, [0, 5], e(0)),
+        small(track(1, 1, [0, 5], e(1))),
+        track(2, 1, [0, 5], near_e0(0.95)),
+        small(track(2, 1, [0, 5], e(2))),
+    ]
+    characters, found = audit(tracks, [0, 1, 0, 2])
+    assert [c.role for c in characters] == ["lead", "extra", "extra"]
+    assert found == []
+
+
+def test_the_anchor_is_the_best_evidence_not_a_poor_first_face() -> None:
+    """A blurred look-alike merged in first must not become what the lead is measured
+    against: the anchor comes from the first clip with good faces."""
+    poor = track(1, 1, [0, 5], near_e0(0.45))
+    poor.crop_quality = np.full(2, 0.1, np.float32)
+    tracks = [poor, track(2, 1, [0, 5], e(0)), track(3, 1, [0, 5], near_e0(0.95))]
+    characters, found = audit(tracks, [0, 0, 0], n_clips=3)
+    ch = characters[0]
+    assert ch.anchor_clip == 2
+    assert ch.clip_similarity[3] == pytest.approx(0.95, abs=1e-5)
+    assert [f.kind for f in found] == ["uncertain_identity"]  # clip 1: thin evidence
+    assert found[0].clip == 1 and "anchor in clip 2" in found[0].message
+
+
+def test_within_a_clip_the_anchor_keeps_only_the_good_tracks() -> None:
+    good = track(1, 1, [0, 5], e(0))
+    profile = track(1, 2, [10, 15], e(1))
+    profile.crop_quality = np.full(2, 0.35, np.float32)  # good evidence, but half as good
+    characters, _ = audit([good, profile], [0, 0], n_clips=1)
+    assert characters[0].anchor == pytest.approx(e(0))
+
+
+def test_a_drift_within_the_margin_below_the_threshold_is_uncertain() -> None:
+    """A restyled or re-encoded face of the same person lands just under the threshold
+    as often as a look-alike does: that is a warning, not a fail."""
+    tracks = [track(1, 1, [0, 5], e(0)), track(2, 1, [0, 5], near_e0(0.45))]
+    _, found = audit(tracks, [0, 0])
+    assert kinds(found) == [("uncertain_identity", "warn", "C1", 2)]
+    assert "just below" in found[0].message
+
+
+def test_a_new_face_that_looks_like_the_one_gone_is_uncertain_not_a_swap() -> None:
+    tracks = [track(1, 1, [0, 5], e(0)), track(2, 1, [0, 5], near_e0(0.45))]
+    _, found = audit(tracks, [0, 1])
+    assert kinds(found) == [("uncertain_identity", "warn", "C1", 2)]
+    assert "may be the same person" in found[0].message
+
+
+def test_calibration_raises_the_bar_for_same_not_for_different() -> None:
+    from dataclasses import replace
+
+    raised = replace(METRIC, threshold=0.7, measured_threshold=THRESHOLD)
+    assert raised.different_below == pytest.approx(THRESHOLD - MARGIN)
+    tracks = [track(1, 1, [0, 5], e(0)), track(2, 1, [0, 5], near_e0(0.6))]
+    clips = {i: clip(i) for i in (1, 2)}
+    characters = build_characters(tracks, np.array([0, 0]), clips, raised, {})
+    found = findings(characters, tracks, clips, raised, {})
+    assert kinds(found) == [("uncertain_identity", "warn", "C1", 2)]

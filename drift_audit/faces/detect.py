@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from drift_audit.device import half_precision
-from drift_audit.types import Faces
+from drift_audit.faces.crop import sharpness
+from drift_audit.types import FaceCrops, Faces
 
 if TYPE_CHECKING:
     import torch
@@ -101,11 +102,13 @@ class MTCNNDetector:
         )
 
 
-def face_quality(faces: Faces) -> np.ndarray:
-    """(n,) float32 in 0..1: detector confidence x size x frontalness.
+def face_quality(faces: Faces, crops: FaceCrops | None = None) -> np.ndarray:
+    """(n,) float32 in 0..1: detector confidence x size x frontalness x sharpness.
 
     Size saturates at 112 px (dlib and facenet both work at ~150 px crops);
-    frontalness falls as the nose moves off the eyes' midline (profile faces).
+    frontalness falls as the nose moves off the eyes' midline (profile faces);
+    sharpness (`crop.sharpness`, from the crops when given) falls with blur and the
+    smearing of heavy compression, which embed as poorly as a small face does.
     """
     if len(faces) == 0:
         return np.zeros(0, np.float32)
@@ -114,4 +117,5 @@ def face_quality(faces: Faces) -> np.ndarray:
     eye_dist = np.maximum(np.linalg.norm(right - left, axis=1), 1e-3)
     offset = np.abs(nose[:, 0] - (left[:, 0] + right[:, 0]) / 2) / eye_dist
     frontal = np.clip(1.0 - offset, 0.0, 1.0)
-    return (faces.score * size * (0.25 + 0.75 * frontal)).astype(np.float32)
+    sharp = np.ones(len(faces)) if crops is None else sharpness(crops.images)
+    return (faces.score * size * (0.25 + 0.75 * frontal) * (0.25 + 0.75 * sharp)).astype(np.float32)

@@ -18,6 +18,14 @@ from drift_audit.types import Appearance, Character, ClipResult, Track
 WEAK_EVIDENCE = 0.3
 """A clip whose best face of a character scores below this quality is thin evidence."""
 
+EXTRA_SIDE = 40.0
+"""A character whose largest face anywhere is smaller than this (pixels) is an extra:
+dlib and facenet embed a ~150 px chip, and below 40 px it is mostly upscaling. Size
+alone says no more: a 60 px face is a lead in a 640 x 360 clip."""
+
+FULL_SIDE = 112.0
+"""The face side at which face quality stops growing with size (`face_quality`)."""
+
 
 Similarity = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
@@ -34,8 +42,16 @@ class Metric:
 
     similarity: Similarity
     centroid: Centroid
-    threshold: float
+    threshold: float  # in force: merges and "same" verdicts are judged against it
     uncertain_margin: float
+    measured_threshold: float | None = None  # before calibration raised it; None: the same
+
+    @property
+    def different_below(self) -> float:
+        """Below this a similarity on good evidence says "different people": the margin
+        under the lower of the measured and the in-force threshold. Calibration raises
+        the bar for calling two faces the same, never the bar for calling them apart."""
+        return different_below(self.threshold, self.uncertain_margin, self.measured_threshold)
 
     def sim(self, a: np.ndarray, b: np.ndarray) -> float:
         """The similarity of two (d,) vectors."""
@@ -60,14 +76,28 @@ def label_of(ch: Character) -> str:
     return ch.id if ch.name is None else f"{ch.id} ({ch.name})"
 
 
-def clip_verdict(similarity: float, evidence: float, threshold: float, margin: float) -> str:
+def different_below(threshold: float, margin: float, measured: float | None = None) -> float:
+    """See Metric.different_below."""
+    return min(threshold, threshold if measured is None else measured) - margin
+
+
+def clip_verdict(
+    similarity: float,
+    evidence: float,
+    threshold: float,
+    margin: float,
+    measured: float | None = None,
+) -> str:
     """ "same", "uncertain" or "different".
 
-    Below the threshold is "different" only with good evidence: on thin evidence
-    (small, profile, blurred faces embed poorly) it is "uncertain". Within the
-    margin above the threshold is "uncertain" too.
+    The margin is the embedder's measured uncertainty, on both sides of the
+    threshold: "same" needs the threshold plus the margin, "different" a similarity
+    below the threshold less the margin (`different_below`), and on good evidence
+    only: on thin evidence (small, profile, blurred faces embed poorly) it is
+    "uncertain". Between the two is "uncertain": a stylized render or a heavy
+    re-encode of the same face lands there as often as a look-alike does.
     """
-    if similarity < threshold:
+    if similarity < different_below(threshold, margin, measured):
         return "uncertain" if evidence < WEAK_EVIDENCE else "different"
     if similarity < threshold + margin:
         return "uncertain"
@@ -125,6 +155,7 @@ def build_characters(
         _set_anchor(ch, by_clip, metric, cast, cast_images or {})
         ch.appearances.extend(_appearances(ch, mine, clips, metric))
         _measure_clips(ch, by_clip, metric)
+        ch.role = role_of(ch, mine)
     return characters
 
 
@@ -136,12 +167,42 @@ def _set_anchor(
     cast_images: dict[str, np.ndarray],
 ) -> None:
     """What the character is measured against: its cast reference when it is named,
-    else its faces in the first clip it appears in."""
+    else its best evidence early on (`anchor_tracks`)."""
     if ch.name is not None:
         ch.anchor = cast[ch.name]
         ch.anchor_image = cast_images.get(ch.name)
     else:
-        ch.anchor = metric.centroid_of(by_clip[min(by_clip)])
+        ch.anchor_clip, best = anchor_tracks(by_clip)
+        ch.anchor = metric.centroid_of(best)
+
+
+def _quality(t: Track) -> float:
+    return float(t.crop_quality[0])  # crops are kept best first
+
+
+def anchor_tracks(by_clip: dict[int, list[Track]]) -> tuple[int, list[Track]]:
+    """(clip, tracks) a character's anchor is made of: in the first clip where its best
+    face is good evidence (its first clip when there is none), the tracks whose best
+    face scores at least half as well as that clip's best. Never one poor face when a
+    better one exists: a blurred extra seen first, or a face in profile, does not
+    become what the rest of the story is measured against.
+    """
+    clips = sorted(by_clip)
+    good = [c for c in clips if max(map(_quality, by_clip[c])) >= WEAK_EVIDENCE]
+    clip = good[0] if good else clips[0]
+    best = max(map(_quality, by_clip[clip]))
+    return clip, [t for t in by_clip[clip] if _quality(t) >= 0.5 * best]
+
+
+def role_of(ch: Character, mine: list[Track]) -> str:
+    """ "extra" for a character that stays small (its largest face under EXTRA_SIDE) or
+    small-ish and poor (under FULL_SIDE, and thin evidence in every clip); else "lead".
+    A cast member is always a lead."""
+    if ch.name is not None:
+        return "lead"
+    side = max(float(t.faces.size.max()) for t in mine)
+    poor = max(ch.evidence.values()) < WEAK_EVIDENCE
+    return "extra" if side < EXTRA_SIDE or (poor and side < FULL_SIDE) else "lead"
 
 
 def _appearances(
@@ -189,7 +250,7 @@ def _measure_clips(ch: Character, by_clip: dict[int, list[Track]], metric: Metri
         if looks is not None:
             ch.attributes[clip] = looks
     if ch.anchor_image is None:
-        ch.anchor_image = ch.thumbnails[min(by_clip)]
+        ch.anchor_image = ch.thumbnails[min(by_clip) if ch.anchor_clip is None else ch.anchor_clip]
     below = [c for c, sim in sorted(ch.clip_similarity.items()) if sim < metric.threshold]
     ch.coherence_horizon = below[0] if below else None
     ch.drift_slope = _slope(ch.clip_similarity)

@@ -22,6 +22,7 @@ def findings(
     clips: dict[int, ClipResult],
     metric: Metric,
     cast: dict[str, np.ndarray],
+    extras_fail: bool = False,
 ) -> list[Finding]:
     """Everything the audit reports as failing or worth a look.
 
@@ -31,6 +32,9 @@ def findings(
         clips: the readable clips by index.
         metric: the embedder's similarity, centroid and threshold.
         cast: name -> reference embedding.
+        extras_fail: extras (`Character.role`) fail like leads; by default their
+            identity findings only warn, and they take no part in swaps: a background
+            face in one clip and another in the next is not a swap.
 
     Returns:
         identity_drift, uncertain_identity, attribute_drift, identity_swap,
@@ -39,9 +43,10 @@ def findings(
     """
     out: list[Finding] = []
     for ch in characters:
-        out.extend(_identity(ch, metric))
+        out.extend(_identity(ch, metric, extras_fail))
     out.extend(_attribute_drift(characters))
-    out.extend(_swaps(characters, tracks, clips, metric))
+    leads = [ch for ch in characters if extras_fail or ch.role == "lead"]
+    out.extend(_swaps(leads, tracks, clips, metric))
     in_clip = {clip: [t for t in tracks if t.clip == clip] for clip in sorted(clips)}
     out.extend(_missing_cast(characters, in_clip, metric, cast))
     for clip in sorted(clips):
@@ -49,17 +54,28 @@ def findings(
     return sorted(out, key=lambda f: (f.clip or 0, f.kind, f.character or "", f.frame or 0))
 
 
-def _identity(ch: Character, metric: Metric) -> list[Finding]:
-    """identity_drift (fail) and uncertain_identity (warn) for each clip after the anchor's."""
+def _identity(ch: Character, metric: Metric, extras_fail: bool = False) -> list[Finding]:
+    """identity_drift (fail; warn for an extra) and uncertain_identity (warn) for each
+    clip but the anchor's."""
     out: list[Finding] = []
     label = label_of(ch)
-    anchor_clip = None if ch.name else min(ch.clip_similarity)
-    anchor = "cast reference" if ch.name else f"first appearance in clip {anchor_clip}"
+    anchor_clip = ch.anchor_clip
+    if anchor_clip is None:
+        anchor = "cast reference"
+    elif anchor_clip == min(ch.clip_similarity):
+        anchor = f"first appearance in clip {anchor_clip}"
+    else:
+        anchor = f"anchor in clip {anchor_clip} (its first clip with good faces)"
+    extra = ch.role == "extra" and not extras_fail
     for clip, sim in sorted(ch.clip_similarity.items()):
         if clip == anchor_clip:
             continue
         verdict = clip_verdict(
-            sim, ch.evidence.get(clip, 1.0), metric.threshold, metric.uncertain_margin
+            sim,
+            ch.evidence.get(clip, 1.0),
+            metric.threshold,
+            metric.uncertain_margin,
+            metric.measured_threshold,
         )
         thin = ch.evidence.get(clip, 1.0) < WEAK_EVIDENCE
         why = (
@@ -72,15 +88,17 @@ def _identity(ch: Character, metric: Metric) -> list[Finding]:
             out.append(
                 Finding(
                     "identity_drift",
-                    "fail",
+                    "warn" if extra else "fail",
                     ch.id,
                     clip,
                     f"{label} clip {clip}: similarity {sim:.2f} to its {anchor} is below "
-                    f"the threshold {metric.threshold:.2f}",
+                    f"{metric.different_below:.2f} (the threshold {metric.threshold:.2f} less "
+                    f"the margin {metric.uncertain_margin:.2f})"
+                    + ("; an extra (small or blurred throughout): warn, not fail" if extra else ""),
                 )
             )
         elif verdict == "uncertain":
-            where = "below" if sim < metric.threshold else "barely above"
+            where = "just below" if sim < metric.threshold else "barely above"
             out.append(
                 Finding(
                     "uncertain_identity",
@@ -183,21 +201,36 @@ def _swaps(
         )
         rows, cols = linear_sum_assignment(-sims)
         for r, c in zip(rows, cols, strict=True):
-            gone, came = absent[r], new[c]
+            gone, came, sim = absent[r], new[c], float(sims[r, c])
             seen = sorted(k for k in gone.clip_similarity if k < clip)
-            gone_label = label_of(gone)
-            out.append(
-                Finding(
-                    "identity_swap",
-                    "fail",
-                    gone.id,
-                    clip,
-                    f"{gone_label} (seen in clip {', '.join(map(str, seen))}) "
-                    f"is absent from clip {clip}, "
-                    f"and a new identity {came.id} appears there in its place "
-                    f"(similarity {sims[r, c]:.2f}, threshold {metric.threshold:.2f})",
-                )
+            where = (
+                f"{label_of(gone)} (seen in clip {', '.join(map(str, seen))}) "
+                f"is absent from clip {clip}, and a new identity {came.id} appears there"
             )
+            if sim < metric.different_below:
+                out.append(
+                    Finding(
+                        "identity_swap",
+                        "fail",
+                        gone.id,
+                        clip,
+                        f"{where} in its place (similarity {sim:.2f}, below "
+                        f"{metric.different_below:.2f}: the threshold "
+                        f"{metric.threshold:.2f} less the margin)",
+                    )
+                )
+            else:  # it looks about as much like the one gone as a restyled face would
+                out.append(
+                    Finding(
+                        "uncertain_identity",
+                        "warn",
+                        gone.id,
+                        clip,
+                        f"{where} that may be the same person (similarity {sim:.2f}, "
+                        f"threshold {metric.threshold:.2f}): a swap, or one face the "
+                        "embedder reads apart",
+                    )
+                )
     return out
 
 

@@ -38,7 +38,10 @@ def cell_verdict(ch: Character, clip: int, emb: EmbedderInfo | None) -> str | No
         return None
     # A clip without an evidence score is judged on its similarity alone: missing
     # evidence is not thin evidence.
-    return clip_verdict(sim, ch.evidence.get(clip, 1.0), emb.threshold, emb.uncertain_margin)
+    measured = emb.calibration.measured_threshold if emb.calibration else None
+    return clip_verdict(
+        sim, ch.evidence.get(clip, 1.0), emb.threshold, emb.uncertain_margin, measured
+    )
 
 
 def cell_level(ch: Character, clip: int, emb: EmbedderInfo | None) -> str:

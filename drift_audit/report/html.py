@@ -124,11 +124,24 @@ def _grid(report: Report) -> str:
         "</span></th>"
         for c in ok
     )
-    rows = "".join(_character_row(ch, ok, report.embedder) for ch in report.characters)
-    return (
-        f'<div class="scroll"><table class="grid"><thead><tr><th>character</th><th>anchor</th>'
-        f"{head}</tr></thead><tbody>{rows}</tbody></table></div>"
-    )
+    tables = []
+    for role, heading in (
+        ("lead", ""),
+        (
+            "extra",
+            '<h3>extras <span class="muted">small or blurred wherever they appear; '
+            "their identity findings warn</span></h3>",
+        ),
+    ):
+        mine = [ch for ch in report.characters if ch.role == role]
+        if not mine:
+            continue
+        rows = "".join(_character_row(ch, ok, report.embedder) for ch in mine)
+        tables.append(
+            f'{heading}<div class="scroll"><table class="grid"><thead><tr><th>character</th>'
+            f"<th>anchor</th>{head}</tr></thead><tbody>{rows}</tbody></table></div>"
+        )
+    return "".join(tables)
 
 
 def _findings(report: Report) -> str:

@@ -12,7 +12,7 @@ from drift_audit import __version__
 from drift_audit.faces.attributes import ATTRIBUTES, FACIAL_HAIR_PRESENT, facial_hair_score
 from drift_audit.faces.colour import colour_name
 from drift_audit.report.common import cell_verdict
-from drift_audit.types import Character, ClipResult, EmbedderInfo, Report
+from drift_audit.types import Calibration, Character, ClipResult, EmbedderInfo, Report
 
 SCHEMA_VERSION = 1
 
@@ -52,6 +52,7 @@ def to_dict(report: Report) -> dict[str, Any]:
             "weights_sha256": emb.weights_sha256,
             "threshold": _r(emb.threshold),
             "uncertain_margin": _r(emb.uncertain_margin),
+            "calibration": _calibration(emb.calibration),
         },
         "clips": [_clip(c) for c in report.clips],
         "characters": [_character(ch, emb) for ch in report.characters],
@@ -74,6 +75,19 @@ def to_dict(report: Report) -> dict[str, Any]:
             "fail_on": report.fail_on,
             "verdict": "fail" if report.failed else "pass",
         },
+    }
+
+
+def _calibration(c: Calibration | None) -> dict[str, Any] | None:
+    if c is None:
+        return None
+    return {
+        "negative_pairs": c.negative_pairs,
+        "quantile": c.quantile,
+        "high": None if c.high is None else _r(c.high),
+        "measured_threshold": _r(c.measured_threshold),
+        "threshold": _r(c.threshold),
+        "reason": c.reason,
     }
 
 
@@ -126,6 +140,8 @@ def _character(ch: Character, emb: EmbedderInfo | None) -> dict[str, Any]:
     return {
         "id": ch.id,
         "name": ch.name,
+        "role": ch.role,
+        "anchor_clip": ch.anchor_clip,
         "appearances": [
             {
                 "clip": a.clip,

@@ -29,8 +29,13 @@ def _cell(ch: Character, clip: int, emb: EmbedderInfo) -> Text | str:
     return Text(f"{sim:.2f}{mark}", style=style)
 
 
-def _matrix(characters: list[Character], ok: list[ClipResult], emb: EmbedderInfo) -> Table:
-    table = Table(title="identity similarity to anchor (character x clip)", title_justify="left")
+def _matrix(
+    characters: list[Character],
+    ok: list[ClipResult],
+    emb: EmbedderInfo,
+    title: str = "identity similarity to anchor (character x clip)",
+) -> Table:
+    table = Table(title=title, title_justify="left")
     table.add_column("character")
     for clip in ok:
         table.add_column(f"{clip.index}: {Path(clip.path).name}", justify="right")
@@ -47,6 +52,9 @@ def _clips(report: Report, console: Console) -> None:
             f"same-person threshold {emb.threshold:.2f}",
             highlight=False,
         )
+        cal = emb.calibration
+        if cal is not None and cal.threshold != cal.measured_threshold:
+            console.print(f"threshold calibrated on this footage: {cal.reason}", highlight=False)
     for clip in report.clips:
         if clip.status == "ok":
             console.print(
@@ -77,7 +85,13 @@ def render(report: Report, console: Console) -> None:
     _clips(report, console)
     ok = readable(report)
     if report.characters and report.embedder is not None:
-        console.print(_matrix(report.characters, ok, report.embedder))
+        leads = [ch for ch in report.characters if ch.role == "lead"]
+        extras = [ch for ch in report.characters if ch.role == "extra"]
+        if leads:
+            console.print(_matrix(leads, ok, report.embedder))
+        if extras:
+            title = "extras: small or blurred wherever they appear (character x clip)"
+            console.print(_matrix(extras, ok, report.embedder, title))
     elif ok:
         console.print("no faces found in any clip")
     _findings(report, console)

@@ -161,4 +161,5 @@ class FacePass:
                 ],
                 np.float32,
             ).reshape(len(mine), 4, 4)
-            tracker.step(mine, crop_faces(frame.image, mine), face_quality(mine), looks)
+            crops = crop_faces(frame.image, mine)
+            tracker.step(mine, crops, face_quality(mine, crops), looks)
