@@ -32,7 +32,19 @@ from drift_audit.faces.mtcnn_nets import networks, vision_ops
 PYRAMID_FACTOR = 0.709  # facenet-pytorch's and the MTCNN paper's
 
 
-STAGE_BATCH = 512  # crops per R-net / O-net call (bounds GPU memory)
+STAGE_BATCH = 512  # crops per R-net / O-net call on a GPU (bounds GPU memory)
+
+
+CPU_STAGE_ROWS = 64
+"""On the CPU, R-net and O-net take exactly this many crops per call, the last call
+padded with blank crops, when there are more than SMALL_STAGE (full detections).
+Calls of every size (a batch's candidate count varies with the footage) left freed
+buffers of every size in glibc's heap that later calls could not fit into: a 5-minute
+720p clip ended with ~300 MB more of it resident than a 30 s one (issue 10). With one
+shape per network the freed buffers are reused; no slower (measured), and a row's
+outputs do not depend on the rows beside it (tests/test_mtcnn.py)."""
+
+SMALL_STAGE = 16  # `refine`'s calls (two rows per tracked face): few shapes, small buffers
 
 
 REFINE_GROWTH = 1.3  # a tracked box is also tried this much larger (see `refine`)
@@ -168,6 +180,22 @@ class Cascade:
         keep = batched_nms(rows[:, :4], rows[:, 4], rows[:, 9].long(), 0.7)
         return rows[keep]
 
+    def _run(self, net: Any, crops: Any) -> list[Any]:
+        """`net`'s outputs (float32, one row per crop) over `crops`, in calls of
+        STAGE_BATCH crops on a GPU and of exactly CPU_STAGE_ROWS on the CPU."""
+        n = len(crops)
+        step = STAGE_BATCH if on_gpu(self.device) or n <= SMALL_STAGE else CPU_STAGE_ROWS
+        outs = []
+        for i in range(0, n, step):
+            part = crops[i : i + step]
+            if len(part) < step and step == CPU_STAGE_ROWS:
+                blank = part.new_zeros((step - len(part), *part.shape[1:]))
+                part = torch.cat([part, blank])
+            outs.append(net(part))
+        rows = n - (len(outs) - 1) * step  # the last call's real rows
+        outs[-1] = tuple(o[:rows] for o in outs[-1])
+        return [torch.cat(parts).float() for parts in zip(*outs, strict=True)]
+
     def _refine(
         self,
         net: Any,
@@ -196,8 +224,7 @@ class Cascade:
         # a beard measure by 7 of its 20-unit threshold).
         cut = mips.exact if exact else mips.crop
         crops = ((cut(rois, side) - 127.5) * 0.0078125).to(self.dtype)
-        outs = [net(crops[i : i + STAGE_BATCH]) for i in range(0, len(crops), STAGE_BATCH)]
-        out = [torch.cat(parts).float() for parts in zip(*outs, strict=True)]
+        out = self._run(net, crops)
         reg, score = out[0], out[-1][:, 1]
         passed = score > self.thresholds[stage]
         boxes = torch.cat([boxes[passed, :4], score[passed, None]], 1)

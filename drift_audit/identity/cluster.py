@@ -1,18 +1,36 @@
 """Tracks -> characters: average-linkage agglomerative clustering with cannot-link
 constraints (two tracks seen in the same frame are never one person).
 
-scikit-learn's AgglomerativeClustering has no cannot-link constraints, and
-post-hoc splitting of its clusters changes the linkage it was built on, so the
-merge loop is written here: it is O(n^2) memory and O(n^2) per merge on n
-tracks, which stays under a second for the ~1000 tracks of a long delivery.
+scikit-learn's AgglomerativeClustering has no cannot-link constraints, and post-hoc
+splitting of its clusters changes the linkage it was built on, so the merge loop is
+written here (`linkage.py`): the plain loop's merges, in its order and with its
+arithmetic, at O(n) numpy work per merge instead of a rescan of the (n, n) matrix, and
+one connected component of the "may merge" graph at a time.
+
+`cluster` takes the (n, n) matrix. `cluster_vectors` takes the vectors: up to
+`DENSE_LIMIT` items it builds the matrix tile by tile; beyond, it holds one
+component's matrix at a time (`scale.py`), and clusters a component of more than
+`DENSE_LIMIT` items in two stages, the one case whose result may differ from the
+plain loop's.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from drift_audit.identity.characters import Metric
+from drift_audit.identity.characters import Metric, Similarity
+from drift_audit.identity.linkage import NEVER, cluster_matrix, groups, lowest_merge
+from drift_audit.identity.scale import (
+    block_pairs,
+    candidate_components,
+    geometry_of,
+    similarity_matrix,
+    two_stage,
+)
 from drift_audit.types import Track
+
+DENSE_LIMIT = 12_000
+"""The most items clustered exactly together: their (n, n) float64 sums take 1.15 GB."""
 
 
 def cluster(
@@ -24,8 +42,12 @@ def cluster(
 ) -> np.ndarray:
     """Group items whose average pairwise similarity stays at or above `threshold`.
 
+    At each step the pair of groups with the highest score merges (their mean
+    similarity, less `weak_margin` where either group is only weak items; the first
+    pair in row-major order on ties), until no pair's score reaches `threshold`.
+
     Args:
-        similarity: (n, n) float, symmetric.
+        similarity: (n, n) float, finite, symmetric.
         cannot_link: (n, n) bool, symmetric; True pairs never end in one group.
         threshold: the smallest average similarity at which two groups merge.
         weak: (n,) bool, items whose evidence is poor (small, profile, blurred faces).
@@ -34,54 +56,161 @@ def cluster(
     Returns:
         (n,) int64 labels 0..k-1, numbered in order of each group's lowest item
         index (so callers that order items by first appearance get ids in that order).
+    Raises:
+        ValueError: shapes that do not match, or a similarity that is not finite.
     """
     n = len(similarity)
+    _check_shape("similarity", similarity, (n, n))
+    _check_shape("cannot_link", cannot_link, (n, n))
+    if weak is not None:
+        _check_shape("weak", weak, (n,))
+    step = max(1, (1 << 22) // max(n, 1))
+    if not all(np.isfinite(similarity[lo : lo + step]).all() for lo in range(0, n, step)):
+        raise ValueError("similarity must be finite")
+    sums = similarity.astype(np.float64)  # a copy: the caller's matrix stays as it is
+    sums[cannot_link.astype(bool)] = NEVER
+    np.fill_diagonal(sums, NEVER)
+    is_weak = np.zeros(n, bool) if weak is None else weak.astype(bool)
+    return first_appearance(cluster_matrix(sums, is_weak, threshold, weak_margin))
+
+
+def cluster_vectors(
+    vectors: np.ndarray,
+    similarity: Similarity,
+    cannot_link: np.ndarray,
+    threshold: float,
+    weak: np.ndarray | None = None,
+    weak_margin: float = 0.0,
+    *,
+    dense_limit: int = DENSE_LIMIT,
+) -> np.ndarray:
+    """`cluster(similarity(vectors, vectors), ...)`, without the (n, n) matrix at scale.
+
+    Up to `dense_limit` items the matrix is built tile by tile, each tile by
+    `similarity` itself, so that its entries are those of one call on all the vectors
+    (dlib's float64 expansion gives the same float32 values whatever the shape: checked
+    in the tests). Beyond, `scale.candidate_components` finds the components without the
+    matrix, and each is clustered from its own; a component of more than `dense_limit`
+    items goes to `scale.two_stage` (exact within blocks of nearby vectors, then across
+    them), which may differ from `cluster` where a merge across blocks would have come
+    first. A similarity that is neither 1 - distance nor a dot product gives no bound
+    for the second stage, so its components are clustered whole, whatever their size.
+
+    Args:
+        vectors: (n, d) float, finite, one per item (a track's centroid).
+        similarity: the embedder's: (a, d), (b, d) -> (a, b) similarities.
+        cannot_link: (k, 2) int, pairs of items that never end in one group.
+        threshold, weak, weak_margin: as for `cluster`.
+        dense_limit: the most items clustered exactly together; their matrix takes
+            8 * dense_limit^2 bytes.
+    Returns:
+        (n,) int64 labels, numbered as `cluster` numbers them.
+    Raises:
+        ValueError: shapes that do not match, vectors that are not finite, or a pair
+            index out of range.
+    """
+    n = len(vectors)
+    pairs = np.asarray(cannot_link, np.int64).reshape(-1, 2)
+    if weak is not None:
+        _check_shape("weak", weak, (n,))
+    if len(pairs) and (pairs.min() < 0 or pairs.max() >= n):
+        raise ValueError(f"cannot_link pairs must index the {n} vectors")
+    if not np.isfinite(vectors).all():
+        raise ValueError("vectors must be finite")
     if n == 0:
         return np.zeros(0, np.int64)
-    sums = similarity.astype(np.float64).copy()  # sum of pairwise similarities between groups
-    sizes = np.ones(n, np.int64)
-    blocked = cannot_link.astype(bool).copy()
-    alive = np.ones(n, bool)
-    owner = np.arange(n)  # item -> representative group
-    all_weak = np.zeros(n, bool) if weak is None else weak.astype(bool).copy()
-    np.fill_diagonal(blocked, True)
-    while True:
-        mean = sums / np.outer(sizes, sizes)
-        # Compare against the per-pair threshold by shifting: merge when mean - extra >= threshold.
-        mean = mean - weak_margin * (all_weak[:, None] | all_weak[None, :])
-        mean[blocked] = -np.inf
-        mean[~alive, :] = -np.inf
-        mean[:, ~alive] = -np.inf
-        flat = int(np.argmax(mean))  # first maximum: deterministic tie-break
-        a, b = divmod(flat, n)
-        if mean[a, b] < threshold:
-            break
-        a, b = min(a, b), max(a, b)
-        sums[a, :] += sums[b, :]
-        sums[:, a] += sums[:, b]
-        sizes[a] += sizes[b]
-        all_weak[a] &= all_weak[b]
-        blocked[a, :] |= blocked[b, :]
-        blocked[:, a] |= blocked[:, b]
-        alive[b] = False
-        owner[owner == b] = a
-    labels = np.empty(n, np.int64)
-    order: dict[int, int] = {}
-    for i in range(n):
-        labels[i] = order.setdefault(int(owner[i]), len(order))
-    return labels
+    is_weak = np.zeros(n, bool) if weak is None else weak.astype(bool)
+    geometry = geometry_of(vectors, similarity)
+    symmetric = geometry is not None
+    if n <= dense_limit:
+        sums = block_pairs(similarity_matrix(vectors, similarity, symmetric), pairs)
+        return first_appearance(cluster_matrix(sums, is_weak, threshold, weak_margin))
+    label = candidate_components(
+        vectors, similarity, lowest_merge(threshold, weak_margin), geometry
+    )
+    inside = pairs[label[pairs[:, 0]] == label[pairs[:, 1]]]  # cannot-links within a component
+    inside = inside[np.argsort(label[inside[:, 0]], kind="stable")]
+    pair_label = label[inside[:, 0]]  # sorted
+    where = np.zeros(n, np.int64)
+    owner = np.arange(n)
+    for idx in groups(label):
+        where[idx] = np.arange(len(idx))
+        lo, hi = np.searchsorted(pair_label, [label[idx[0]], label[idx[0]] + 1])
+        local = where[inside[lo:hi]]
+        if len(idx) <= dense_limit or geometry is None:  # an unknown geometry: exact at any size
+            sums = block_pairs(similarity_matrix(vectors[idx], similarity, symmetric), local)
+            found = cluster_matrix(sums, is_weak[idx], threshold, weak_margin)
+        else:
+            found = two_stage(
+                vectors[idx],
+                similarity,
+                geometry,
+                local,
+                is_weak[idx],
+                threshold,
+                weak_margin,
+                dense_limit,
+            )
+        owner[idx] = idx[found]
+    return first_appearance(owner)
+
+
+def first_appearance(owner: np.ndarray) -> np.ndarray:
+    """(n,) int64 labels 0..k-1 of a grouping, numbered in order of each group's first item."""
+    _, first, inverse = np.unique(owner, return_index=True, return_inverse=True)
+    rank = np.empty(len(first), np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+    return rank[inverse.reshape(-1)]
+
+
+def cannot_link_pairs(tracks: list[Track]) -> np.ndarray:
+    """(k, 2) int64 pairs i < j of tracks that share a frame of the same clip, sorted.
+
+    Candidates are the tracks whose frame intervals overlap, found by a sort and a
+    binary search per track; a candidate pair shares a frame unless one of them skipped
+    frames (MAX_GAP), which is checked on their frames.
+    """
+    frames = [np.unique(t.faces.frame).astype(np.int64) for t in tracks]
+    seen = np.array([len(f) > 0 for f in frames])
+    if seen.sum() < 2:
+        return np.zeros((0, 2), np.int64)
+    clip = np.array([t.clip for t in tracks], np.int64)
+    first = np.array([f[0] if len(f) else 0 for f in frames], np.int64)
+    last = np.array([f[-1] if len(f) else -1 for f in frames], np.int64)
+    span = int(last.max()) + 2
+    ids = np.flatnonzero(seen)
+    order = ids[np.lexsort((first[ids], clip[ids]))]
+    starts = clip[order] * span + first[order]  # sorted
+    ends = np.searchsorted(starts, clip[order] * span + last[order], side="right")
+    count = ends - np.arange(len(order)) - 1  # later-starting tracks that start before this ends
+    p = np.repeat(np.arange(len(order)), count)
+    q = p + 1 + np.arange(len(p)) - np.repeat(np.cumsum(count) - count, count)
+    early, late = order[p], order[q]
+    # The late track's first frame is its own; the pair shares a frame if it is the early one's.
+    keys = np.concatenate([i * span + frames[i] for i in ids])
+    keys.sort()
+    probe = early * span + first[late]
+    at = np.minimum(np.searchsorted(keys, probe), len(keys) - 1)
+    share = keys[at] == probe
+    for k in np.flatnonzero(~share).tolist():
+        share[k] = len(np.intersect1d(frames[early[k]], frames[late[k]], assume_unique=True)) > 0
+    pairs = np.sort(np.stack([early[share], late[share]], axis=1), axis=1)
+    return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
 
 
 def cannot_link(tracks: list[Track]) -> np.ndarray:
     """(n, n) bool: True where two tracks share a frame of the same clip."""
     n = len(tracks)
     blocked = np.zeros((n, n), bool)
-    frames = [set(t.faces.frame.tolist()) for t in tracks]
-    for i in range(n):
-        for j in range(i + 1, n):
-            if tracks[i].clip == tracks[j].clip and frames[i] & frames[j]:
-                blocked[i, j] = blocked[j, i] = True
+    pairs = cannot_link_pairs(tracks)
+    blocked[pairs[:, 0], pairs[:, 1]] = True
+    blocked[pairs[:, 1], pairs[:, 0]] = True
     return blocked
+
+
+def _check_shape(name: str, array: np.ndarray, shape: tuple[int, ...]) -> None:
+    if array.shape != shape:
+        raise ValueError(f"{name} must be {shape}, got {array.shape}")
 
 
 def link_generations(tracks: list[Track], labels: np.ndarray, metric: Metric) -> np.ndarray:
