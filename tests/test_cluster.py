@@ -15,7 +15,8 @@ from drift_audit.identity.cluster import (
 )
 from drift_audit.identity.embedders.dlib import DlibEmbedder
 from drift_audit.identity.linkage import components, lowest_merge, merge_groups
-from drift_audit.identity.scale import _Across, candidate_components, similarity_matrix
+from drift_audit.identity.scale import candidate_components, similarity_matrix
+from drift_audit.identity.two_stage import _Across
 from drift_audit.types import FaceCrops, Faces, Track
 
 

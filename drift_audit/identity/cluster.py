@@ -10,8 +10,8 @@ one connected component of the "may merge" graph at a time.
 `cluster` takes the (n, n) matrix. `cluster_vectors` takes the vectors: up to
 `DENSE_LIMIT` items it builds the matrix tile by tile; beyond, it holds one
 component's matrix at a time (`scale.py`), and clusters a component of more than
-`DENSE_LIMIT` items in two stages, the one case whose result may differ from the
-plain loop's.
+`DENSE_LIMIT` items in two stages (`two_stage.py`), the one case whose result may
+differ from the plain loop's.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from drift_audit.identity.scale import (
     candidate_components,
     geometry_of,
     similarity_matrix,
-    two_stage,
 )
+from drift_audit.identity.two_stage import two_stage
 from drift_audit.types import Track
 
 DENSE_LIMIT = 12_000
@@ -91,7 +91,7 @@ def cluster_vectors(
     (dlib's float64 expansion gives the same float32 values whatever the shape: checked
     in the tests). Beyond, `scale.candidate_components` finds the components without the
     matrix, and each is clustered from its own; a component of more than `dense_limit`
-    items goes to `scale.two_stage` (exact within blocks of nearby vectors, then across
+    items goes to `two_stage.two_stage` (exact within blocks of nearby vectors, then across
     them), which may differ from `cluster` where a merge across blocks would have come
     first. A similarity that is neither 1 - distance nor a dot product gives no bound
     for the second stage, so its components are clustered whole, whatever their size.
