@@ -167,7 +167,7 @@ def _identify(
     findings."""
     from drift_audit.identity.calibration import calibrate
     from drift_audit.identity.characters import WEAK_EVIDENCE, build_characters
-    from drift_audit.identity.cluster import cannot_link, cluster, link_generations
+    from drift_audit.identity.cluster import cannot_link_pairs, cluster_vectors, link_generations
     from drift_audit.identity.findings import findings
 
     tracks = sorted(
@@ -176,26 +176,20 @@ def _identify(
     )
     refs = np.stack([cast[name] for name in sorted(cast)]) if cast else None
     labels = np.zeros(0, np.int64)
+    fixed = config.threshold is not None
     if not tracks:
-        calibration = calibrate(
-            metric, np.zeros((0, 0)), _NO_PAIRS, refs, config.threshold is not None
-        )
+        calibration = calibrate(metric, np.zeros((0, 0)), _NO_PAIRS, refs, fixed)
         metric = replace(metric, threshold=calibration.threshold)
     else:
         cents = metric.centroids(tracks)  # (n_tracks, d)
-        blocked = cannot_link(tracks)
-        i, j = np.nonzero(np.triu(blocked, 1))
-        calibration = calibrate(metric, cents, (i, j), refs, config.threshold is not None)
+        pairs = cannot_link_pairs(tracks)  # (k, 2): tracks that share a frame
+        calibration = calibrate(metric, cents, (pairs[:, 0], pairs[:, 1]), refs, fixed)
         metric = replace(
             metric, threshold=calibration.threshold, measured_threshold=metric.threshold
         )
         weak = np.array([float(t.crop_quality.max()) < WEAK_EVIDENCE for t in tracks])
-        labels = cluster(
-            metric.similarity(cents, cents),
-            blocked,
-            metric.threshold,
-            weak,
-            2 * metric.uncertain_margin,
+        labels = cluster_vectors(
+            cents, metric.similarity, pairs, metric.threshold, weak, 2 * metric.uncertain_margin
         )
         labels = link_generations(tracks, labels, metric)
     characters = build_characters(tracks, labels, ok, metric, cast, cast_images)

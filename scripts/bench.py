@@ -369,7 +369,18 @@ def main() -> None:
         help="only the GPU figures (cuda), with torchcodec and the models on this device; "
         "cpu runs the same code on the CPU",
     )
+    parser.add_argument(
+        "--identity-scale",
+        metavar="N,N,...",
+        help="only clustering at scale: synthetic tracks of these counts "
+        "(scripts/identity_scale.py), one fresh process each",
+    )
     args = parser.parse_args()
+    if args.identity_scale:
+        from scripts.identity_scale import main as identity_scale
+
+        identity_scale([int(n) for n in args.identity_scale.split(",")])
+        return
     if not MEDIA.is_dir():
         sys.exit(f"bench: {MEDIA} not found (the benchmark set is built from it)")
     clips = build_set(args.out)

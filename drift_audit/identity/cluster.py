@@ -237,13 +237,14 @@ def link_generations(tracks: list[Track], labels: np.ndarray, metric: Metric) ->
             g: (min(tracks[i].clip for i in ids), max(tracks[i].clip for i in ids))
             for g, ids in groups.items()
         }
+        starting: dict[int, list[int]] = {}  # first clip -> the groups that start there
+        for g, (first, _) in span.items():
+            starting.setdefault(first, []).append(g)
         candidates = []
         for a, (_, a_last) in span.items():
-            for b, (b_first, _) in span.items():
-                if a == b or b_first != a_last + 1:
-                    continue
+            for b in starting.get(a_last + 1, []):
                 end = [tracks[i] for i in groups[a] if tracks[i].clip == a_last]
-                start = [tracks[i] for i in groups[b] if tracks[i].clip == b_first]
+                start = [tracks[i] for i in groups[b] if tracks[i].clip == a_last + 1]
                 sim = metric.sim(metric.centroid_of(end), metric.centroid_of(start))
                 if sim >= metric.threshold:
                     candidates.append((-sim, a, b))
