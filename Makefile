@@ -33,6 +33,7 @@ calibrate: install
 
 bench: install
 	$(BIN)/python scripts/bench.py --json .bench/results.json
+	$(BIN)/python scripts/memory_check.py
 
 golden: install fixtures
 	$(BIN)/python scripts/golden.py --save tests/golden

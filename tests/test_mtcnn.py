@@ -190,3 +190,14 @@ def test_models_load_without_the_torchvision_package() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.slow
+def test_refine_around_boxes_all_outside_the_frame_finds_nothing() -> None:
+    """It raised IndexError / ValueError on the empty crop list."""
+    from drift_audit.config import AuditConfig
+    from drift_audit.run.models import Models
+
+    detector = Models(AuditConfig()).detector
+    outside = np.array([[700, 400, 760, 460], [-100, -100, -50, -50]], np.float32)
+    assert len(detector.refine(np.zeros((360, 640, 3), np.uint8), outside, 3)) == 0

@@ -217,6 +217,9 @@ class Cascade:
         y2 = boxes[:, 3].trunc().clamp(max=height)
         valid = (x2 > x1) & (y2 > y1)
         boxes, inds = boxes[valid], inds[valid]
+        if len(boxes) == 0:  # every box lay outside the frame: nothing to score
+            empty = boxes.new_zeros((0, 5))
+            return empty, inds, None if stage == 1 else boxes.new_zeros((0, 5, 2))
         rois = torch.stack([inds.float(), x1[valid], y1[valid], x2[valid], y2[valid]], 1)
         # R-net sees ~100 boxes a frame: mip crops. O-net sees ~10 and places the
         # landmarks, which the attribute regions hang on: exact area crops, as
