@@ -338,3 +338,24 @@ def test_calibration_raises_the_bar_for_same_not_for_different() -> None:
     characters = build_characters(tracks, np.array([0, 0]), clips, raised, {})
     found = findings(characters, tracks, clips, raised, {})
     assert kinds(found) == [("uncertain_identity", "warn", "C1", 2)]
+
+
+def dressed(t: Track, clothes: tuple[float, float, float]) -> Track:
+    """The track with measured upper clothing of CIELAB `clothes` (other regions unmeasured)."""
+    looks = np.zeros((4, 4), np.float32)
+    looks[1] = [*clothes, 1.0]
+    t.attributes = looks
+    return t
+
+
+def test_a_newcomer_in_other_clothes_is_a_change_of_cast_not_a_swap() -> None:
+    navy, red = (25.0, 5.0, -30.0), (50.0, 60.0, 40.0)
+    tracks = [dressed(track(1, 1, [0, 5], e(0)), navy), dressed(track(2, 1, [0, 5], e(1)), red)]
+    _, found = audit(tracks, [0, 1])
+    assert found == []
+    same_clothes = [
+        dressed(track(1, 1, [0, 5], e(0)), navy),
+        dressed(track(2, 1, [0, 5], e(1)), navy),
+    ]
+    _, found = audit(same_clothes, [0, 1])
+    assert kinds(found) == [("identity_swap", "fail", "C1", 2)]  # the same role, another face

@@ -207,6 +207,8 @@ def _swaps(
                 f"{label_of(gone)} (seen in clip {', '.join(map(str, seen))}) "
                 f"is absent from clip {clip}, and a new identity {came.id} appears there"
             )
+            if sim < metric.different_below and _costume_changed(gone, came, clip):
+                continue  # another person in another role: a change of cast
             if sim < metric.different_below:
                 out.append(
                     Finding(
@@ -232,6 +234,17 @@ def _swaps(
                     )
                 )
     return out
+
+
+def _costume_changed(gone: Character, came: Character, clip: int) -> bool:
+    """Whether the newcomer wears other clothes than the one gone did last: then it
+    entered in a role of its own (a change of cast), not in the one gone's place.
+    Unmeasured clothes on either side say nothing: the swap stands."""
+    before = [k for k in gone.attributes if k < clip]
+    if not before or clip not in came.attributes:
+        return False
+    changes = attribute_compare(gone.attributes[max(before)], came.attributes[clip])
+    return any(c.attribute == "upper_clothing" for c in changes)
 
 
 def _missing_cast(
