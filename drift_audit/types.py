@@ -200,6 +200,7 @@ class Appearance:
     faces: int
     similarity: float
     attributes: np.ndarray | None = None  # (4, 4) appearance measures in this shot
+    track_ids: tuple[int, ...] = ()  # indices into the pipeline's flat track list
 
 
 @dataclass
@@ -225,16 +226,34 @@ class Character:
     anchor_image: np.ndarray | None = None  # (CROP_SIZE, CROP_SIZE, 3) uint8: anchor face
     anchor_clip: int | None = None  # the clip the anchor comes from; None: a cast reference
     role: str = "lead"  # "lead", or "extra": small or blurred wherever it appears
+    consistency: dict[int, float] = field(default_factory=dict)  # clip -> within the clip
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Where a finding can be seen: its clip's file, shot and span, and its best face."""
+
+    path: str
+    shot: int | None
+    start_s: float
+    end_s: float
+    start_frame: int
+    end_frame: int  # inclusive
+    frame: int | None = None  # the frame of the best evidence face
+    box: tuple[float, float, float, float] | None = None  # its xyxy, frame pixels
 
 
 @dataclass(frozen=True)
 class Finding:
     kind: str
-    severity: str  # "fail" or "warn"
+    severity: str  # "fail", "warn" or "info"
     character: str | None
     clip: int | None
     message: str
     frame: int | None = None
+    evidence: Evidence | None = None
+    value: float | None = None  # the number the decision used (e.g. a similarity)
+    threshold: float | None = None  # what it was compared with
 
 
 @dataclass(frozen=True)
