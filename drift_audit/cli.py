@@ -111,6 +111,41 @@ def audit_command(
             metavar="PATH",
         ),
     ] = None,
+    # --- issue 13 outputs and provenance (report/junit.py, csv_report.py, otio_report.py,
+    # github.py; provenance.py) ---
+    junit_out: Annotated[
+        Path | None,
+        typer.Option("--junit", help="Write JUnit XML (Jenkins, GitLab) to PATH.", metavar="PATH"),
+    ] = None,
+    csv_out: Annotated[
+        Path | None,
+        typer.Option("--csv", help="Write one CSV row per finding to PATH.", metavar="PATH"),
+    ] = None,
+    otio_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--otio",
+            help="Write an OpenTimelineIO timeline (clips in story order, a marker per "
+            "finding) to PATH; needs the [otio] extra.",
+            metavar="PATH",
+        ),
+    ] = None,
+    github: Annotated[
+        bool,
+        typer.Option(
+            "--github",
+            help="Print GitHub Actions annotations (::error ...) for the findings; on by "
+            "itself when GITHUB_ACTIONS=true.",
+        ),
+    ] = False,
+    require_provenance: Annotated[
+        bool,
+        typer.Option(
+            "--require-provenance",
+            help="A clip without a C2PA manifest, or with an invalid one, is a fail finding.",
+        ),
+    ] = False,
+    # --- end issue 13 outputs and provenance ---
     cast: Annotated[
         list[str] | None,
         typer.Option(
@@ -204,10 +239,12 @@ def audit_command(
             threads=threads,
             cache_dir=cache_dir,
             use_cache=not no_cache,
+            require_provenance=require_provenance,
         )
         if weights is not None and not weights.is_file():
             raise ConfigError(f"--weights {weights}: no such file")
-        outputs = _outputs(json_out, html_out, sheet_out)
+        outputs = _outputs(json_out, html_out, sheet_out, junit_out, csv_out, otio_out)
+        _check_extras(require_provenance, otio_out)
     except (ConfigError, OutputError) as exc:
         raise die(str(exc)) from None
 
@@ -221,6 +258,7 @@ def audit_command(
     for clip in report.unreadable:
         error_line(clip.error or f"{clip.path}: unreadable")
     _write_reports(report, outputs, json_out == "-")
+    _annotate(report, github, json_out == "-")
     if not quiet or json_out != "-":
         from drift_audit.report.terminal import render
 
@@ -233,7 +271,12 @@ def audit_command(
 
 
 def _outputs(
-    json_out: str | None, html_out: Path | None, sheet_out: Path | None
+    json_out: str | None,
+    html_out: Path | None,
+    sheet_out: Path | None,
+    junit_out: Path | None = None,
+    csv_out: Path | None = None,
+    otio_out: Path | None = None,
 ) -> dict[str, Path]:
     """option -> the regular file its report replaces, each checked before any work.
 
@@ -248,6 +291,9 @@ def _outputs(
         "--json": Path(json_out) if json_out not in (None, "-") else None,
         "--html": html_out,
         "--contact-sheet": sheet_out,
+        "--junit": junit_out,
+        "--csv": csv_out,
+        "--otio": otio_out,
     }
     outputs: dict[str, Path] = {}
     seen: dict[Path, str] = {}
@@ -285,8 +331,58 @@ def _write_reports(report: Report, outputs: dict[str, Path], json_to_stdout: boo
             from drift_audit.report.contact_sheet import render_contact_sheet
 
             write("--contact-sheet", lambda: render_contact_sheet(report))
+        if "--junit" in outputs:
+            from drift_audit.report.junit import render_junit
+
+            write("--junit", lambda: render_junit(report))
+        if "--csv" in outputs:
+            from drift_audit.report.csv_report import render_csv
+
+            write("--csv", lambda: render_csv(report))
+        if "--otio" in outputs:
+            from drift_audit.report.otio_report import render_otio
+
+            write("--otio", lambda: render_otio(report))
     except OutputError as exc:
         raise die(str(exc)) from None
+
+
+def _check_extras(require_provenance: bool, otio_out: Path | None) -> None:
+    """What an asked-for feature needs is installed, before any work.
+
+    Raises:
+        ConfigError: c2pa-python (--require-provenance) or opentimelineio (--otio) is
+            missing; the message says what to install.
+    """
+    from drift_audit.errors import ConfigError
+
+    if require_provenance:
+        from drift_audit.provenance import available
+
+        missing = available()
+        if missing is not None:
+            raise ConfigError(f"--require-provenance cannot read manifests: {missing}")
+    if otio_out is not None:
+        from drift_audit.report.otio_report import missing as otio_missing
+
+        needs = otio_missing()
+        if needs is not None:
+            raise ConfigError(needs)
+
+
+def _annotate(report: Report, flag: bool, json_to_stdout: bool) -> None:
+    """GitHub Actions annotations (report/github.py): on stdout, where GitHub reads
+    workflow commands, unless stdout carries the JSON; then on stderr."""
+    from drift_audit.report import github
+
+    if not github.enabled(flag):
+        return
+    stream = sys.stderr if json_to_stdout else sys.stdout
+    try:
+        stream.write(github.render_annotations(report))
+        stream.flush()
+    except OSError:
+        pass  # a closed stream: the reports and the exit code still stand
 
 
 def _to_stdout(text: str) -> None:

@@ -62,6 +62,8 @@ class AuditConfig:
             decoding runs in its own thread beside detection anyway.
         cache_dir: where per-clip analyses are cached (None: the user cache folder).
         use_cache: read and write the cache.
+        require_provenance: a clip without a valid C2PA manifest (missing, invalid,
+            unreadable) is a fail finding (drift_audit.provenance).
     """
 
     sample_fps: float = 5.0
@@ -87,6 +89,7 @@ class AuditConfig:
     threads: int = 1
     cache_dir: Path | None = None
     use_cache: bool = True
+    require_provenance: bool = False
 
     def __post_init__(self) -> None:
         checks: list[tuple[bool, str]] = [

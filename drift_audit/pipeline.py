@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from drift_audit import provenance
 from drift_audit.config import AuditConfig
 from drift_audit.errors import InputError
 from drift_audit.progress import ProgressHook, Timings, no_progress
@@ -77,6 +78,7 @@ def audit(
     if cache:
         timings.add("cache_hits", float(cache.hits))
     clips = [results[i] for i in sorted(results)]
+    provenance.attach(clips, hook)  # outside the analysis: no cache key depends on it
     ok = {r.index: r for r in clips if r.status == "ok"}
     characters: list[Character] = []
     found: list[Finding] = []
@@ -88,6 +90,7 @@ def audit(
         embedder_info = replace(
             embedder_info, threshold=calibration.threshold, calibration=calibration
         )
+    found += provenance.findings(clips, config.require_provenance)
     for r in clips:
         timings.merge(r.timings)
     return Report(clips, characters, found, embedder_info, config.fail_on, timings.seconds)

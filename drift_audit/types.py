@@ -8,8 +8,12 @@ stages fill in step by step (`Track`, `ClipResult`, `Character`, `Report`) are n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from drift_audit.provenance import Provenance
 
 CROP_SIZE = 224
 """Side of the square face crops kept for embedding (pixels)."""
@@ -177,6 +181,9 @@ class ClipResult:
     tracks: list[Track] = field(default_factory=list)
     times: dict[int, float] = field(default_factory=dict)  # frame index -> presentation time
     timings: dict[str, float] = field(default_factory=dict)
+    # C2PA content credentials (drift_audit.provenance), read on the driver side,
+    # never cached; None: not read (the file is missing).
+    provenance: Provenance | None = None
 
     def time_of(self, frame: int) -> float:
         if frame in self.times:

@@ -17,6 +17,7 @@ import numpy as np
 
 from drift_audit import __version__
 from drift_audit.identity.characters import WEAK_EVIDENCE
+from drift_audit.report import provenance_view
 from drift_audit.report.common import THUMB_PX, cell_level, readable, thumbnail, verdict
 from drift_audit.report.html_parts import CSS, cell_id, plot, row_id, timeline
 from drift_audit.types import Character, ClipResult, EmbedderInfo, Report
@@ -184,7 +185,7 @@ def render_html(report: Report) -> str:
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>drift-audit report: {verdict(report)}</title><style>{CSS}</style></head><body>"
-        f"{_header(report)}<h2>Clips</h2>{timelines}"
+        f"{_header(report)}<h2>Clips</h2>{timelines}{provenance_view.html_section(report)}"
         f"<h2>Characters</h2>{_grid(report)}<h2>Findings</h2>{_findings(report)}"
         "</body></html>\n"
     )

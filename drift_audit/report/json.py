@@ -11,6 +11,7 @@ import numpy as np
 from drift_audit import __version__
 from drift_audit.faces.attributes import ATTRIBUTES, FACIAL_HAIR_PRESENT, facial_hair_score
 from drift_audit.faces.colour import colour_name
+from drift_audit.report import provenance_view
 from drift_audit.report.common import cell_verdict
 from drift_audit.types import Calibration, Character, ClipResult, EmbedderInfo, Report
 
@@ -122,6 +123,7 @@ def _clip(c: ClipResult) -> dict[str, Any]:
         ],
         "glitch_frames": [g.frame for g in c.glitches],
         "tracks": len(c.tracks),
+        "provenance": provenance_view.as_json(c.provenance),
     }
 
 

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from drift_audit.report import provenance_view
 from drift_audit.report.common import cell_level, readable, row_label, verdict
 from drift_audit.types import Character, ClipResult, EmbedderInfo, Report
 
@@ -64,6 +65,7 @@ def _clips(report: Report, console: Console) -> None:
             )
         else:
             console.print(Text(f"clip {clip.index}: {clip.error}", style="red"))
+        provenance_view.terminal_line(clip, console)
 
 
 def _findings(report: Report, console: Console) -> None:

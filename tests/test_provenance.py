@@ -1,0 +1,376 @@
+"""C2PA provenance (drift_audit/provenance.py): states decided from c2pa's validation
+results on real signed files (../shared/media/c2pa) and on fixtures signed here with
+the C2PA test certificate (scripts/make_signed.py), findings under
+--require-provenance, and what the JSON, terminal and HTML reports show.
+
+Signed fixtures are written under tmp_path; the test certificate is read from
+../shared/media/c2pa, and the tests that need it skip with a reason without it.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import cv2
+import jsonschema
+import numpy as np
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner, Result
+
+from drift_audit import provenance
+from drift_audit.cli import audit_app
+from drift_audit.provenance import Provenance
+from drift_audit.report import json as json_report
+from drift_audit.report import provenance_view
+from scripts import make_signed
+
+try:
+    from tests.conftest import BLUE, RED
+except ImportError:  # pytest put tests/ itself on sys.path
+    from conftest import BLUE, RED  # type: ignore[no-redef]
+
+C2PA_MEDIA = Path(__file__).resolve().parent.parent.parent / "shared" / "media" / "c2pa"
+needs_media = pytest.mark.skipif(
+    not (C2PA_MEDIA / "es256_certs.pem").is_file(),
+    reason=f"{C2PA_MEDIA} (the C2PA test certificate and signed samples) is absent",
+)
+MakeClip = Callable[..., Path]
+
+
+def invoke(*args: object) -> Result:
+    result = CliRunner().invoke(audit_app, [str(a) for a in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        f"uncaught {type(result.exception).__name__}: {result.exception}"
+    )
+    return result
+
+
+def report_at(path: Path) -> dict[str, Any]:
+    data = json.loads(path.read_text("utf-8"))
+    jsonschema.validate(data, json_report.schema())
+    return data
+
+
+@pytest.fixture
+def sora_clip(make_clip: MakeClip, tmp_path: Path) -> Path:
+    """A small MP4 signed as Sora signs its videos."""
+    raw = make_clip("raw.mp4", RED)
+    return make_signed.sign(raw, tmp_path / "sora.mp4", "sora")
+
+
+@pytest.fixture
+def firefly_still(tmp_path: Path) -> Path:
+    """A JPEG signed as Adobe Firefly signs its stills."""
+    image = np.full((96, 128, 3), 120, np.uint8)
+    raw = tmp_path / "raw.jpg"
+    assert cv2.imwrite(str(raw), image)
+    return make_signed.sign(raw, tmp_path / "firefly.jpg", "firefly")
+
+
+# --- states, from files -------------------------------------------------------------
+
+
+@needs_media
+def test_sora_clip_signed_with_the_test_certificate_reads_untrusted(sora_clip: Path) -> None:
+    p = provenance.read(sora_clip)
+    assert p.state == "untrusted"  # c2pa: "Valid", signingCredential.untrusted
+    assert p.failures == ("signingCredential.untrusted",)
+    assert p.claim_generator == "OpenAI Sora 1.0"
+    assert p.signer == "C2PA Test Signing Cert / C2PA Signer"
+    assert p.signed_at is None  # signed without a timestamp authority
+    [action] = p.actions
+    assert (action.action, action.software_agent, action.digital_source_type) == (
+        "c2pa.created",
+        "Sora",
+        "trainedAlgorithmicMedia",
+    )
+    assert p.generative and p.generators == ("Sora",)
+
+
+@needs_media
+def test_firefly_still_reads_untrusted_and_generative(firefly_still: Path) -> None:
+    p = provenance.read(firefly_still)
+    assert p.state == "untrusted"
+    assert p.generators == ("Adobe Firefly 3.0",)
+
+
+@needs_media
+@pytest.mark.parametrize("signed", ["sora_clip", "firefly_still"])
+def test_one_byte_flipped_in_the_media_data_reads_invalid(
+    signed: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    original: Path = request.getfixturevalue(signed)
+    copy = tmp_path / f"tampered{original.suffix}"
+    offset = make_signed.tamper(original, copy)
+    a, b = original.read_bytes(), copy.read_bytes()
+    assert len(a) == len(b) and sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    assert a[offset] != b[offset]
+    p = provenance.read(copy)
+    assert p.state == "invalid", p
+    hash_failure = (
+        "assertion.bmffHash.mismatch"
+        if original.suffix == ".mp4"
+        else ("assertion.dataHash.mismatch")
+    )
+    assert hash_failure in p.failures
+    assert hash_failure in p.reason
+    assert provenance.read(original).state == "untrusted"  # the original is untouched
+
+
+@needs_media
+def test_an_edit_names_its_signed_parent_as_ingredient(sora_clip: Path, tmp_path: Path) -> None:
+    edited = make_signed.sign(sora_clip, tmp_path / "cut.mp4", "edit", parent=sora_clip)
+    p = provenance.read(edited)
+    assert p.state == "untrusted"
+    assert [a.action for a in p.actions] == ["c2pa.opened", "c2pa.edited"]
+    assert not p.generative  # the edit itself is not generated; its parent was
+    [ingredient] = p.ingredients
+    assert (ingredient.title, ingredient.relationship, ingredient.signed) == (
+        "sora.mp4",
+        "parentOf",
+        True,
+    )
+
+
+@needs_media
+def test_real_signed_samples() -> None:
+    """Files signed by C2PA tools nobody here wrote, from the c2pa-python project."""
+    video = provenance.read(C2PA_MEDIA / "video1.mp4")
+    assert video.state == "untrusted"
+    assert video.claim_generator == "TestApp c2patool/0.6.2 c2pa-rs/0.28.2"
+    assert video.signed_at == "2023-12-02T16:34:19+00:00"
+    assert [a.action for a in video.actions] == ["c2pa.opened"]
+    assert video.ingredients[0].relationship == "parentOf"
+    still = provenance.read(C2PA_MEDIA / "C.jpg")
+    assert still.state == "untrusted"
+    assert still.actions[0].software_agent == "Make Test Images 0.26.0"
+    assert still.actions[0].digital_source_type == "algorithmicMedia"
+    assert not still.generative  # algorithmic, not a trained model
+    assert provenance.read(C2PA_MEDIA / "sample1.webp").state == "absent"
+
+
+def test_unsigned_clip_reads_absent(make_clip: MakeClip) -> None:
+    p = provenance.read(make_clip("plain.mp4", RED))
+    assert (p.state, p.reason) == ("absent", "no C2PA manifest")
+
+
+def test_format_c2pa_cannot_carry_reads_absent(tmp_path: Path) -> None:
+    mkv = tmp_path / "clip.mkv"
+    mkv.write_bytes(b"\x1a\x45\xdf\xa3" + bytes(200))  # an EBML (Matroska) header
+    p = provenance.read(mkv)
+    assert p.state == "absent"
+    assert "does not read this format" in p.reason
+
+
+def test_missing_file_is_unavailable_not_a_crash(tmp_path: Path) -> None:
+    p = provenance.read(tmp_path / "gone.mp4")
+    assert p.state == "unavailable"
+    assert "No such file" in p.reason
+
+
+def test_without_c2pa_provenance_is_unavailable(
+    make_clip: MakeClip, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_import = builtins.__import__
+
+    def no_c2pa(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name == "c2pa" or name.startswith("c2pa."):
+            raise ImportError("No module named 'c2pa'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_c2pa)
+    p = provenance.read(make_clip("plain.mp4", RED))
+    assert p.state == "unavailable"
+    assert "c2pa-python is not installed" in p.reason
+
+
+def test_c2pa_is_imported_only_when_provenance_is_read() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, drift_audit.pipeline, drift_audit.cli, drift_audit.report.json\n"
+        "assert 'c2pa' not in sys.modules, 'c2pa imported too early'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- states, from validation results -----------------------------------------------
+
+
+def _store(state: str, failures: list[str]) -> dict[str, Any]:
+    return {
+        "active_manifest": "m",
+        "manifests": {"m": {"claim_generator": "x", "assertions": []}},
+        "validation_state": state,
+        "validation_results": {
+            "activeManifest": {"failure": [{"code": c} for c in failures], "success": []}
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("state", "failures", "expected"),
+    [
+        ("Trusted", [], "valid"),
+        ("Valid", ["signingCredential.untrusted"], "untrusted"),
+        ("Valid", [], "untrusted"),  # validates, but no trust list vouched for it
+        ("Invalid", ["assertion.bmffHash.mismatch"], "invalid"),
+        # Never valid while a hash or signature failure stands, whatever the state says.
+        ("Valid", ["signingCredential.untrusted", "assertion.dataHash.mismatch"], "invalid"),
+        ("Trusted", ["claimSignature.mismatch"], "invalid"),
+        (None, [], "invalid"),
+    ],
+)
+def test_state_from_validation_results(
+    state: str | None, failures: list[str], expected: str
+) -> None:
+    assert provenance.from_store(_store(state, failures)).state == expected  # type: ignore[arg-type]
+
+
+def test_ingredient_failures_count() -> None:
+    store = _store("Valid", ["signingCredential.untrusted"])
+    store["validation_results"]["ingredientDeltas"] = [
+        {"validationDeltas": {"failure": [{"code": "assertion.dataHash.mismatch"}]}}
+    ]
+    assert provenance.from_store(store).state == "invalid"
+
+
+def test_store_without_active_manifest_is_invalid() -> None:
+    assert provenance.from_store({"manifests": {}}).state == "invalid"
+
+
+# --- findings ----------------------------------------------------------------------
+
+
+class _Clip:
+    def __init__(self, index: int, state: str | None) -> None:
+        self.index = index
+        self.path = f"/clips/{index}.mp4"
+        self.provenance = None if state is None else Provenance(state, f"because {state}")
+
+
+@pytest.mark.parametrize(
+    ("state", "required", "severity"),
+    [
+        ("untrusted", True, None),
+        ("valid", True, None),
+        ("invalid", False, "warn"),  # tampering is worth a word even when not required
+        ("invalid", True, "fail"),
+        ("absent", False, None),
+        ("absent", True, "fail"),
+        ("unavailable", True, "fail"),
+        (None, True, None),  # not read: the clip's own error says why
+    ],
+)
+def test_findings(state: str | None, required: bool, severity: str | None) -> None:
+    found = provenance.findings([_Clip(2, state)], required)  # type: ignore[list-item]
+    assert [f.severity for f in found] == ([severity] if severity else [])
+    if found:
+        f = found[0]
+        assert (f.kind, f.clip, f.character) == ("provenance", 2, None)
+        assert f"provenance {state}" in f.message and "2.mp4" in f.message
+
+
+# --- through the command line ------------------------------------------------------
+
+
+@needs_media
+def test_json_terminal_html_show_provenance(
+    sora_clip: Path, make_clip: MakeClip, tmp_path: Path, fake_models: dict
+) -> None:
+    plain = make_clip("plain.mp4", RED)
+    out, page = tmp_path / "r.json", tmp_path / "r.html"
+    result = invoke(sora_clip, plain, "--json", out, "--html", page)
+    assert result.exit_code == 0, result.output
+    data = report_at(out)
+    first, second = (c["provenance"] for c in data["clips"])
+    assert first["state"] == "untrusted" and first["generators"] == ["Sora"]
+    assert first["actions"][0]["digital_source_type"] == "trainedAlgorithmicMedia"
+    assert second["state"] == "absent"
+    assert data["findings"] == []  # no provenance finding unless required
+    assert "provenance: signed, signer not on a trust list  AI-generated by Sora" in result.stdout
+    assert "provenance: no manifest" in result.stdout
+    html = page.read_text("utf-8")
+    assert "<h2>Provenance</h2>" in html
+    assert "AI-generated by Sora" in html and "prov-absent" in html
+
+
+@needs_media
+def test_require_provenance_fails_missing_and_invalid(
+    sora_clip: Path, make_clip: MakeClip, tmp_path: Path, fake_models: dict
+) -> None:
+    tampered = tmp_path / "tampered.mp4"
+    make_signed.tamper(sora_clip, tampered)
+    plain = make_clip("plain.mp4", RED)
+    out = tmp_path / "r.json"
+    args = [sora_clip, tampered, plain, "--json", out]
+    loose = invoke(*args)
+    assert loose.exit_code == 0, loose.output
+    # The flipped byte may also damage a frame (a damaged_clip warn): not counted here.
+    assert _provenance_findings(report_at(out)) == [("provenance", "warn", 2)]
+    strict = invoke(*args, "--require-provenance")
+    assert strict.exit_code == 1, strict.output
+    data = report_at(out)
+    assert _provenance_findings(data) == [("provenance", "fail", 2), ("provenance", "fail", 3)]
+    assert any("assertion.bmffHash.mismatch" in f["message"] for f in data["findings"])
+
+
+def _provenance_findings(data: dict[str, Any]) -> list[tuple[str, str, int]]:
+    return [
+        (f["kind"], f["severity"], f["clip"]) for f in data["findings"] if f["kind"] == "provenance"
+    ]
+
+
+def test_require_provenance_without_c2pa_is_a_usage_error(
+    make_clip: MakeClip, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(provenance, "available", lambda: "c2pa-python is not installed")
+    result = invoke(make_clip("a.mp4", RED), "--require-provenance")
+    assert result.exit_code == 2
+    assert "--require-provenance cannot read manifests" in result.stderr
+
+
+@needs_media
+def test_provenance_is_deterministic_and_outside_the_cache(
+    sora_clip: Path, tmp_path: Path, fake_models: dict, analysis_cache: Path
+) -> None:
+    """The same file gives the same bytes; a cache hit still reads provenance, and
+    the cache entry holds none (no key depends on it)."""
+    out1, out2 = tmp_path / "1.json", tmp_path / "2.json"
+    assert invoke(sora_clip, "--json", out1).exit_code == 0
+    assert invoke(sora_clip, "--json", out2).exit_code == 0  # from the cache
+    assert out1.read_bytes() == out2.read_bytes()
+    assert report_at(out2)["clips"][0]["provenance"]["state"] == "untrusted"
+    entries = list(analysis_cache.rglob("*.npz"))
+    assert entries and not any(b"Sora" in e.read_bytes() for e in entries)
+
+
+def test_terminal_line_for_each_state() -> None:
+    console = Console(record=True, width=200)
+
+    class Clip:
+        provenance = Provenance("invalid", "the manifest does not validate: x.mismatch")
+
+    provenance_view.terminal_line(Clip(), console)  # type: ignore[arg-type]
+    text = console.export_text()
+    assert "provenance: INVALID manifest" in text and "x.mismatch" in text
+
+
+@needs_media
+def test_swapped_face_in_signed_clips_still_fails_on_identity(
+    make_clip: MakeClip, tmp_path: Path, fake_models: dict
+) -> None:
+    """Provenance says who made a clip, not that its character is the same one."""
+    a = make_signed.sign(make_clip("a_raw.mp4", RED), tmp_path / "a.mp4", "sora")
+    b = make_signed.sign(make_clip("b_raw.mp4", BLUE), tmp_path / "b.mp4", "sora")
+    out = tmp_path / "r.json"
+    result = invoke(a, b, "--json", out, "--require-provenance")
+    assert result.exit_code == 1
+    kinds = {f["kind"] for f in report_at(out)["findings"]}
+    assert "provenance" not in kinds and kinds & {"identity_swap", "identity_drift"}
