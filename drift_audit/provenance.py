@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from drift_audit import interrupts
 from drift_audit.progress import ProgressHook, no_progress
 from drift_audit.types import ClipResult, Finding
 
@@ -158,6 +159,7 @@ def attach(clips: list[ClipResult], hook: ProgressHook = no_progress) -> None:
     regular file (missing) keeps None."""
     files = [c for c in clips if Path(c.path).is_file()]
     for done, clip in enumerate(files):
+        interrupts.check()  # a signal between two files ends the run here
         hook("provenance", done, len(files))
         clip.provenance = read(Path(clip.path))
     if files:
