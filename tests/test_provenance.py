@@ -374,3 +374,51 @@ def test_swapped_face_in_signed_clips_still_fails_on_identity(
     assert result.exit_code == 1
     kinds = {f["kind"] for f in report_at(out)["findings"]}
     assert "provenance" not in kinds and kinds & {"identity_swap", "identity_drift"}
+
+
+@needs_media
+def test_corrupted_signed_files_never_crash_and_media_flips_never_validate(
+    sora_clip: Path, firefly_still: Path, tmp_path: Path
+) -> None:
+    """Random byte flips and truncations of signed files, read in a subprocess (a
+    panic in c2pa's native code would abort it): each gives a state, and a flip
+    inside the MP4's mdat never reads as validating."""
+    import random
+    import subprocess
+    import sys
+
+    rng = random.Random(13)
+    variants: list[tuple[Path, bool]] = []  # (file, a flip inside mdat)
+    for source in (sora_clip, firefly_still):
+        data = source.read_bytes()
+        mdat = make_signed._mdat_middle(bytearray(data)) if source.suffix == ".mp4" else None
+        for k in range(20):
+            buf = bytearray(data)
+            if k % 4 == 3:
+                del buf[rng.randrange(len(buf)) :]
+                in_mdat = False
+            else:
+                at = mdat + rng.randrange(-200, 200) if mdat and k % 2 else rng.randrange(len(buf))
+                buf[at] ^= 1 << rng.randrange(8)
+                in_mdat = mdat is not None and abs(at - mdat) < 200
+            path = tmp_path / f"v{len(variants)}{source.suffix}"
+            path.write_bytes(bytes(buf))
+            variants.append((path, in_mdat))
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom drift_audit import provenance\n"
+        "for p in sys.argv[1:]:\n    print(provenance.read(Path(p)).state)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, *(str(p) for p, _ in variants)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    states = out.stdout.split()
+    assert len(states) == len(variants)
+    assert set(states) <= set(provenance.STATES)
+    for (path, in_mdat), state in zip(variants, states, strict=True):
+        if in_mdat:
+            assert state == "invalid", path
+    assert sum(in_mdat for _, in_mdat in variants) >= 5

@@ -24,6 +24,7 @@ STATE_TEXT = {
     "absent": ("no manifest", "yellow"),
     "unavailable": ("not read", "yellow"),
 }
+_PAD = "padding:2px 16px 2px 0;vertical-align:top"
 _HTML_COLOUR = {
     "valid": "#1a7f37",
     "untrusted": "#2f6f3e",
@@ -114,9 +115,10 @@ def html_section(report: Report) -> str:
             continue
         text, _ = STATE_TEXT[p.state]
         rows.append(
-            f'<tr><td><a href="#clip{clip.index}">clip {clip.index}</a> '
+            f'<tr><td style="{_PAD}"><a href="#clip{clip.index}">clip {clip.index}</a> '
             f'<span class="muted">{escape(Path(clip.path).name)}</span></td>'
-            f'<td class="prov-{p.state}" style="color:{_HTML_COLOUR[p.state]};font-weight:600">'
+            f'<td class="prov-{p.state}" style="{_PAD};color:{_HTML_COLOUR[p.state]};'
+            f'font-weight:600">'
             f"{escape(text)}</td><td>{escape(summary(p))}</td></tr>"
         )
     if not rows:
@@ -124,7 +126,8 @@ def html_section(report: Report) -> str:
     return (
         '<h2>Provenance</h2><p class="muted">C2PA content credentials of each clip; '
         "drift-audit ships no trust list, so a validly signed file reads "
-        '"signer not on a trust list".</p><table class="provenance"><thead><tr>'
+        '"signer not on a trust list".</p><table class="provenance" '
+        'style="border-collapse:collapse;text-align:left"><thead><tr>'
         "<th>clip</th><th>C2PA</th><th>what the manifest says</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
