@@ -145,6 +145,15 @@ def audit_command(
             help="A clip without a C2PA manifest, or with an invalid one, is a fail finding.",
         ),
     ] = False,
+    trust_anchors: Annotated[
+        Path | None,
+        typer.Option(
+            "--trust-anchors",
+            help="PEM file of the certificate authorities whose C2PA signers are trusted "
+            "(e.g. the C2PA trust list); without it no signer is.",
+            metavar="PEM",
+        ),
+    ] = None,
     # --- end issue 13 outputs and provenance ---
     cast: Annotated[
         list[str] | None,
@@ -240,11 +249,12 @@ def audit_command(
             cache_dir=cache_dir,
             use_cache=not no_cache,
             require_provenance=require_provenance,
+            trust_anchors=trust_anchors,
         )
         if weights is not None and not weights.is_file():
             raise ConfigError(f"--weights {weights}: no such file")
         outputs = _outputs(json_out, html_out, sheet_out, junit_out, csv_out, otio_out)
-        _check_extras(require_provenance, otio_out)
+        _check_extras(require_provenance, otio_out, trust_anchors)
     except (ConfigError, OutputError) as exc:
         raise die(str(exc)) from None
 
@@ -347,14 +357,22 @@ def _write_reports(report: Report, outputs: dict[str, Path], json_to_stdout: boo
         raise die(str(exc)) from None
 
 
-def _check_extras(require_provenance: bool, otio_out: Path | None) -> None:
+def _check_extras(
+    require_provenance: bool, otio_out: Path | None, trust_anchors: Path | None = None
+) -> None:
     """What an asked-for feature needs is installed, before any work.
 
     Raises:
         ConfigError: c2pa-python (--require-provenance) or opentimelineio (--otio) is
-            missing; the message says what to install.
+            missing (the message says what to install), or --trust-anchors cannot be
+            read.
     """
     from drift_audit.errors import ConfigError
+
+    if trust_anchors is not None:
+        from drift_audit.provenance import load_trust_anchors
+
+        load_trust_anchors(trust_anchors)
 
     if require_provenance:
         from drift_audit.provenance import available

@@ -64,6 +64,8 @@ class AuditConfig:
         use_cache: read and write the cache.
         require_provenance: a clip without a valid C2PA manifest (missing, invalid,
             unreadable) is a fail finding (drift_audit.provenance).
+        trust_anchors: a PEM file of the certificate authorities whose C2PA signers
+            are trusted (None: none is; the state is then at best "untrusted").
     """
 
     sample_fps: float = 5.0
@@ -90,6 +92,7 @@ class AuditConfig:
     cache_dir: Path | None = None
     use_cache: bool = True
     require_provenance: bool = False
+    trust_anchors: Path | None = None
 
     def __post_init__(self) -> None:
         checks: list[tuple[bool, str]] = [

@@ -78,7 +78,8 @@ def audit(
     if cache:
         timings.add("cache_hits", float(cache.hits))
     clips = [results[i] for i in sorted(results)]
-    provenance.attach(clips, hook)  # outside the analysis: no cache key depends on it
+    # Outside the analysis: no cache key depends on provenance.
+    provenance.attach(clips, hook, config.trust_anchors)
     ok = {r.index: r for r in clips if r.status == "ok"}
     characters: list[Character] = []
     found: list[Finding] = []

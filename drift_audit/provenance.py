@@ -9,8 +9,8 @@ without it every file's provenance is "unavailable" with the reason, not a crash
 The state is decided from c2pa's validation results:
 
 - "valid": the manifest validates and its signer is on a trust list c2pa was given
-  (c2pa's "Trusted"). drift-audit ships no trust list, so files read here are at
-  best "untrusted";
+  (c2pa's "Trusted"; `--trust-anchors PEM`). drift-audit ships no trust list, so
+  without one files read here are at best "untrusted";
 - "untrusted": the manifest validates (signature, hashes of the media data), but the
   signing certificate is not on a trust list (c2pa's "Valid" whose only failures
   are `signingCredential.untrusted`): real generator files and the C2PA test
@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from drift_audit import interrupts
+from drift_audit.errors import ConfigError
 from drift_audit.progress import ProgressHook, no_progress
 from drift_audit.types import ClipResult, Finding
 
@@ -117,11 +118,13 @@ def available() -> str | None:
     return None
 
 
-def read(path: Path) -> Provenance:
+def read(path: Path, trust_anchors: str | None = None) -> Provenance:
     """The provenance of one file. Never raises for a bad or unsigned file.
 
     Args:
         path: a clip or still.
+        trust_anchors: PEM certificates of the authorities whose signers are trusted
+            (e.g. the C2PA trust list); None: no signer is trusted.
 
     Returns:
         Its Provenance; "unavailable" when c2pa-python is missing or the file
@@ -137,7 +140,10 @@ def read(path: Path) -> Provenance:
     except OSError as exc:
         return Provenance("unavailable", f"cannot read the file ({exc.strerror or exc})")
     try:
-        context = c2pa.Context(c2pa.Settings.from_json(json.dumps(_SETTINGS)))
+        settings: dict[str, Any] = dict(_SETTINGS)
+        if trust_anchors is not None:
+            settings["trust"] = {"trust_anchors": trust_anchors}
+        context = c2pa.Context(c2pa.Settings.from_json(json.dumps(settings)))
         # The format is read from the bytes, not the name: a renamed file still reads.
         with c2pa.Reader(None, fh, None, context) as reader:
             store = json.loads(reader.json())
@@ -151,23 +157,47 @@ def read(path: Path) -> Provenance:
         return Provenance("unavailable", f"cannot read the file ({exc.strerror or exc})")
     finally:
         fh.close()
-    return from_store(store)
+    return from_store(store, trust_anchors is not None)
 
 
-def attach(clips: list[ClipResult], hook: ProgressHook = no_progress) -> None:
+def load_trust_anchors(path: Path) -> str:
+    """The PEM text of a --trust-anchors file.
+
+    Raises:
+        ConfigError: it cannot be read, or holds no PEM certificate.
+    """
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise ConfigError(f"--trust-anchors {path}: cannot read it ({reason})") from None
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise ConfigError(f"--trust-anchors {path}: holds no PEM certificate")
+    return text
+
+
+def attach(
+    clips: list[ClipResult], hook: ProgressHook = no_progress, trust_anchors: Path | None = None
+) -> None:
     """Set every clip's `provenance` from its file, in place; a path that is not a
-    regular file (missing) keeps None."""
+    regular file (missing) keeps None.
+
+    Raises:
+        ConfigError: `trust_anchors` cannot be read (load_trust_anchors).
+    """
+    anchors = load_trust_anchors(trust_anchors) if trust_anchors is not None else None
     files = [c for c in clips if Path(c.path).is_file()]
     for done, clip in enumerate(files):
         interrupts.check()  # a signal between two files ends the run here
         hook("provenance", done, len(files))
-        clip.provenance = read(Path(clip.path))
+        clip.provenance = read(Path(clip.path), anchors)
     if files:
         hook("provenance", len(files), len(files))
 
 
-def from_store(store: dict[str, Any]) -> Provenance:
-    """A Provenance from c2pa's manifest store JSON (`Reader.json()`)."""
+def from_store(store: dict[str, Any], trust_list: bool = False) -> Provenance:
+    """A Provenance from c2pa's manifest store JSON (`Reader.json()`); `trust_list`:
+    c2pa was given trust anchors (only the reason's wording depends on it)."""
     manifests = store.get("manifests") or {}
     active = manifests.get(store.get("active_manifest") or "")
     if not isinstance(active, dict):
@@ -178,7 +208,11 @@ def from_store(store: dict[str, Any]) -> Provenance:
         state, reason = "valid", "signed; the signer is trusted"
     elif said in ("Valid", "Trusted") and set(failures) <= UNTRUSTED_CODES:
         state = "untrusted"
-        reason = "the manifest validates, but the signer is on no trust list given"
+        reason = (
+            "the manifest validates, but the signer is not on the trust list given"
+            if trust_list
+            else "the manifest validates, but the signer is on no trust list given"
+        )
     else:
         state = "invalid"
         shown = [f for f in failures if f not in UNTRUSTED_CODES] or [str(said)]

@@ -422,3 +422,50 @@ def test_corrupted_signed_files_never_crash_and_media_flips_never_validate(
         if in_mdat:
             assert state == "invalid", path
     assert sum(in_mdat for _, in_mdat in variants) >= 5
+
+
+# --- trust anchors -----------------------------------------------------------------
+
+
+@needs_media
+def test_trust_anchors_make_their_signer_valid(sora_clip: Path, tmp_path: Path) -> None:
+    anchors = provenance.load_trust_anchors(C2PA_MEDIA / "es256_certs.pem")
+    p = provenance.read(sora_clip, anchors)
+    assert (p.state, p.failures) == ("valid", ())
+    tampered = tmp_path / "tampered.mp4"
+    make_signed.tamper(sora_clip, tampered)
+    assert provenance.read(tampered, anchors).state == "invalid"  # trust never excuses a hash
+    other = provenance.read(C2PA_MEDIA / "C.jpg", anchors)  # another test certificate
+    assert other.state == "untrusted"
+    assert other.reason.endswith("not on the trust list given")
+
+
+@needs_media
+def test_trust_anchors_through_the_command_line(
+    sora_clip: Path, tmp_path: Path, fake_models: dict
+) -> None:
+    out, page = tmp_path / "r.json", tmp_path / "r.html"
+    args = [sora_clip, "--json", out, "--html", page, "--require-provenance"]
+    result = invoke(*args, "--trust-anchors", C2PA_MEDIA / "es256_certs.pem")
+    assert result.exit_code == 0, result.output
+    assert report_at(out)["clips"][0]["provenance"]["state"] == "valid"
+    assert "provenance: valid (trusted signer)" in result.stdout
+    assert 'class="prov-valid"' in page.read_text("utf-8")
+
+
+def test_unreadable_trust_anchors_are_refused_before_any_work(
+    make_clip: MakeClip, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from drift_audit import pipeline
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the pipeline ran although the options were bad")
+
+    monkeypatch.setattr(pipeline, "audit", refuse)
+    clip = make_clip("a.mp4", RED)
+    gone = invoke(clip, "--trust-anchors", tmp_path / "gone.pem")
+    assert gone.exit_code == 2 and "--trust-anchors" in gone.stderr and "cannot read" in gone.stderr
+    not_pem = tmp_path / "not.pem"
+    not_pem.write_text("hello")
+    bad = invoke(clip, "--trust-anchors", not_pem)
+    assert bad.exit_code == 2 and "holds no PEM certificate" in bad.stderr
