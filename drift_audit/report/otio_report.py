@@ -17,6 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from drift_audit.report.html_parts import clip_duration
 from drift_audit.report.json import printable
 from drift_audit.report.spans import span
 from drift_audit.types import ClipResult, Finding, Report
@@ -37,14 +38,6 @@ def missing() -> str | None:
     return None
 
 
-def _duration_s(clip: ClipResult) -> float:
-    fps = clip.info.fps if clip.info else 0.0
-    ends = [s.end_s for s in clip.shots]
-    if clip.times:
-        ends.append(clip.time_of(clip.last_frame) + (1 / fps if fps else 0.0))
-    return max(ends, default=0.0)
-
-
 def build_timeline(report: Report) -> otio.schema.Timeline:
     """The story as an otio Timeline (see the module docstring).
 
@@ -62,7 +55,7 @@ def build_timeline(report: Report) -> otio.schema.Timeline:
         if clip.status != "ok":
             continue
         rate = clip.info.fps if clip.info and clip.info.fps > 0 else _DEFAULT_RATE
-        frames = max(1, clip.last_frame + 1, round(_duration_s(clip) * rate))
+        frames = max(1, clip.last_frame + 1, round(clip_duration(clip) * rate))
         length = otio.opentime.TimeRange(
             otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(frames, rate)
         )
