@@ -341,14 +341,28 @@ def test_provenance_is_deterministic_and_outside_the_cache(
     sora_clip: Path, tmp_path: Path, fake_models: dict, analysis_cache: Path
 ) -> None:
     """The same file gives the same bytes; a cache hit still reads provenance, and
-    the cache entry holds none (no key depends on it)."""
-    out1, out2 = tmp_path / "1.json", tmp_path / "2.json"
+    no cache key depends on the provenance options (no second entry is made)."""
+    out1, out2, out3 = tmp_path / "1.json", tmp_path / "2.json", tmp_path / "3.json"
     assert invoke(sora_clip, "--json", out1).exit_code == 0
+    entries = sorted(analysis_cache.rglob("*.npz"))
+    assert len(entries) == 1
+    assert fake_models["embedder"].batches  # type: ignore[attr-defined]
     assert invoke(sora_clip, "--json", out2).exit_code == 0  # from the cache
+    assert not fake_models["embedder"].batches  # type: ignore[attr-defined]
     assert out1.read_bytes() == out2.read_bytes()
     assert report_at(out2)["clips"][0]["provenance"]["state"] == "untrusted"
-    entries = list(analysis_cache.rglob("*.npz"))
-    assert entries and not any(b"Sora" in e.read_bytes() for e in entries)
+    trusted = invoke(
+        sora_clip,
+        "--json",
+        out3,
+        "--require-provenance",
+        "--trust-anchors",
+        C2PA_MEDIA / "es256_certs.pem",
+    )
+    assert trusted.exit_code == 0, trusted.output
+    assert not fake_models["embedder"].batches  # type: ignore[attr-defined]  # a hit again
+    assert sorted(analysis_cache.rglob("*.npz")) == entries
+    assert report_at(out3)["clips"][0]["provenance"]["state"] == "valid"
 
 
 def test_terminal_line_for_each_state() -> None:
