@@ -498,3 +498,14 @@ def test_signed_story_of_real_faces_with_the_real_models(tmp_path: Path) -> None
     otio = pytest.importorskip("opentimelineio", reason="opentimelineio is not installed")
     [track] = otio.adapters.read_from_file(str(out["otio"])).video_tracks()
     assert [len(c.markers) for c in track] == [0, 0, 1, 0]
+
+
+def test_github_puts_fails_before_warns() -> None:
+    """GitHub shows 10 errors and 10 warnings a step: no warn crowds out a fail."""
+    findings = [Finding("glitch_frame", "warn", None, 1, f"w{k}") for k in range(12)]
+    findings.append(Finding("identity_drift", "fail", "C1", 1, "the fail"))
+    report = _report_with(findings[0])
+    report.findings = findings
+    lines = github.render_annotations(report, Path("/")).splitlines()
+    assert lines[0].startswith("::error ") and lines[0].endswith("the fail (at 00:00:00:00)")
+    assert [line.split(" ", 1)[0] for line in lines[1:]] == ["::warning"] * 12 + ["::notice"]

@@ -46,8 +46,8 @@ def _file(path: str, cwd: Path) -> str:
 
 
 def render_annotations(report: Report, cwd: Path | None = None) -> str:
-    """The findings as workflow command lines, in the report's order, plus a last
-    `::notice` with the verdict; an unreadable clip is an `::error` too.
+    """The findings as workflow command lines, fails first, plus a last `::notice`
+    with the verdict; an unreadable clip is an `::error` too.
 
     Args:
         report: the audit.
@@ -61,7 +61,9 @@ def render_annotations(report: Report, cwd: Path | None = None) -> str:
             "title": f"drift-audit: clip {clip.index} unreadable",
         }
         lines.append(_command("error", props, clip.error or f"{clip.path}: unreadable"))
-    for f in report.findings:
+    # GitHub shows at most 10 errors and 10 warnings a step: fails first, then warns,
+    # each in the report's order (sorted is stable).
+    for f in sorted(report.findings, key=lambda f: f.severity != "fail"):
         lines.append(_finding(report, f, cwd))
     fails = sum(f.severity == "fail" for f in report.findings)
     verdict = "fail" if report.failed else ("incomplete" if report.unreadable else "pass")
