@@ -157,7 +157,10 @@ def read(path: Path, trust_anchors: str | None = None) -> Provenance:
         return Provenance("unavailable", f"cannot read the file ({exc.strerror or exc})")
     finally:
         fh.close()
-    return from_store(store, trust_anchors is not None)
+    try:
+        return from_store(store, trust_anchors is not None)
+    except (AttributeError, TypeError, ValueError) as exc:  # a crafted manifest store
+        return Provenance("invalid", f"the C2PA manifest has an odd structure ({_line(exc)})")
 
 
 def load_trust_anchors(path: Path) -> str:
@@ -321,7 +324,9 @@ def findings(clips: list[ClipResult], required: bool) -> list[Finding]:
             severity = "fail"
         else:
             continue
-        name = Path(clip.path).name
+        # Undecodable bytes of a file name as \\xNN: the message must encode as UTF-8.
+        raw = Path(clip.path).name.encode("utf-8", "surrogateescape")
+        name = raw.decode("utf-8", "backslashreplace")
         message = f"clip {clip.index} ({name}): provenance {p.state}: {p.reason}"
         out.append(Finding("provenance", severity, None, clip.index, message))
     return out

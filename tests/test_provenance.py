@@ -483,3 +483,27 @@ def test_unreadable_trust_anchors_are_refused_before_any_work(
     not_pem.write_text("hello")
     bad = invoke(clip, "--trust-anchors", not_pem)
     assert bad.exit_code == 2 and "holds no PEM certificate" in bad.stderr
+
+
+def test_finding_message_of_an_undecodable_file_name_encodes() -> None:
+    clip = _Clip(1, "absent")
+    clip.path = "/clips/bad\udcff.mp4"
+    [f] = provenance.findings([clip], True)  # type: ignore[list-item]
+    assert "bad\\xff.mp4" in f.message
+    f.message.encode("utf-8")
+
+
+@needs_media
+def test_odd_manifest_store_structure_reads_invalid(
+    sora_clip: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crafted store whose types are not what the C2PA spec says reads invalid,
+    never as a crash."""
+    store = _store("Valid", [])
+    store["manifests"]["m"]["assertions"] = [{"label": "c2pa.actions", "data": ["not a dict"]}]
+    with pytest.raises(AttributeError):
+        provenance.from_store(store)
+    original = provenance.from_store
+    monkeypatch.setattr(provenance, "from_store", lambda _s, t=False: original(store, t))
+    p = provenance.read(sora_clip)
+    assert p.state == "invalid" and "odd structure" in p.reason
