@@ -38,6 +38,7 @@ _KEYED = (
     "redetect_s",
     "faces_per_track",
     "decoder",
+    "sequence_fps",  # a still's and an image sequence's frame times
 )
 
 

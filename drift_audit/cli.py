@@ -18,7 +18,6 @@ from drift_audit import __version__, interrupts
 from drift_audit.cli_output import (
     EXIT_FINDINGS,
     EXIT_INPUT,
-    EXIT_INTERNAL,
     EXIT_PASS,
     die,
     error_line,
@@ -37,10 +36,18 @@ if TYPE_CHECKING:
 
 EPILOG = (
     "Exit codes: 0 no finding at or above --fail-on; 1 such findings; 2 usage error or "
-    "an unreadable input (every readable clip is still audited); 3 internal error; "
-    "130 / 143 interrupted. "
-    "Models: `drift-audit models` lists embedder weights, `drift-audit models import PATH` "
-    "installs facenet weights."
+    "an unreadable input (every readable clip is still audited); 3 internal error (one "
+    "line naming a log file with the traceback); 130 / 143 interrupted. "
+    "Config: drift-audit.toml in the current folder, or --config PATH: option defaults "
+    "(long names without the dashes), a [cast] table and a [fail_on] table of finding "
+    "kind = fail / warn / never; flags win. "
+    "Environment: DRIFT_AUDIT_CACHE the analysis cache folder (crash logs in its logs/), "
+    "else XDG_CACHE_HOME/drift-audit, else ~/.cache/drift-audit; DRIFT_AUDIT_HOME where "
+    "`models import` installs weights (its models/), else XDG_DATA_HOME/drift-audit; "
+    "TORCH_HOME where facenet-pytorch caches its download; GITHUB_ACTIONS=true turns "
+    "on --github. "
+    "Models: `drift-audit models` lists embedder weights (--json for JSON), "
+    "`drift-audit models import PATH` installs facenet weights."
 )
 
 
@@ -80,19 +87,97 @@ def _parse_cast(values: list[str]) -> tuple[CastMember, ...]:
     return tuple(members)
 
 
-audit_app = typer.Typer(add_completion=False, rich_markup_mode=None)
+audit_app = typer.Typer(
+    add_completion=True,  # --install-completion / --show-completion
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _load_config_file(ctx: typer.Context, param: object, given: Path | None) -> Path | None:
+    """--config (eager, so it runs before the other options take their defaults): the
+    config file's option defaults become click's default_map, which flags override;
+    its cast and [fail_on] wait in ctx.meta for the command."""
+    if ctx.resilient_parsing:  # shell completion: read nothing
+        return given
+    from drift_audit import config_file
+    from drift_audit.errors import ConfigError
+
+    try:
+        path = config_file.find(given)
+        if path is None:
+            return None
+        options: dict[str, config_file.Option] = {}
+        for p in ctx.command.params:
+            if p.param_type_name != "option" or p.name in _NOT_IN_CONFIG:
+                continue
+            # typer's own record of the annotation (click's types say less)
+            kind = getattr(getattr(p, "type_descriptor", None), "annotation", None)
+            option = config_file.Option(
+                str(p.name),
+                kind if isinstance(kind, type) else None,
+                bool(p.multiple),
+                kind is Path or p.metavar == "PATH",
+            )
+            options.update(config_file.keys_for(p.opts, option))
+        loaded = config_file.load(path, options)
+    except ConfigError as exc:
+        raise die(str(exc)) from None
+    ctx.default_map = {**(ctx.default_map or {}), **loaded.defaults}
+    ctx.meta[_CONFIG_FILE] = loaded
+    return path
+
+
+_CONFIG_FILE = "drift_audit.config_file"
+_NOT_IN_CONFIG = {"config_path", "version", "cast", "install_completion", "show_completion", "help"}
 
 
 @audit_app.command(epilog=EPILOG)
 def audit_command(
+    ctx: typer.Context,
     clips: Annotated[
         list[str],
         typer.Argument(
-            help="Clips in story order: files, folders (their videos in name order), or - to read "
-            "paths from stdin, one per line.",
+            help="Clips in story order: videos, stills (PNG, JPEG, WebP, TIFF, BMP, AVIF), "
+            "folders (their videos and stills in name order; each skipped file is listed), "
+            "or - to read paths from stdin, one per line or NUL-separated.",
             show_default=False,
         ),
     ],
+    # --- issue 13 inputs and conventions (inputs.py, decode/stills.py, config_file.py) ---
+    sequence: Annotated[
+        bool,
+        typer.Option(
+            "--sequence",
+            help="Each folder given is one clip: an image sequence of numbered stills "
+            "(frame_0001.png ...) at --fps; gaps, repeated numbers and mixed sizes are refused.",
+        ),
+    ] = False,
+    fps: Annotated[
+        float,
+        typer.Option("--fps", help="Frame rate of an image sequence, and of a still."),
+    ] = 24.0,
+    null: Annotated[
+        bool,
+        typer.Option(
+            "--null",
+            "-0",
+            help="Paths on stdin (-) are NUL-separated, as `find -print0` writes them "
+            "(found by itself when the input holds a NUL).",
+        ),
+    ] = False,
+    config_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="Config file of option defaults, cast and fail-on per finding kind "
+            "[default: drift-audit.toml in the current folder, if any].",
+            metavar="PATH",
+            is_eager=True,
+            callback=_load_config_file,
+        ),
+    ] = None,
+    # --- end issue 13 inputs and conventions ---
     json_out: Annotated[
         str | None,
         typer.Option(
@@ -225,8 +310,9 @@ def audit_command(
     """Audit character drift across CLIPS given in story order."""
     from drift_audit.config import AuditConfig
     from drift_audit.errors import ConfigError
-    from drift_audit.inputs import expand
+    from drift_audit.inputs import collect
 
+    file_config = ctx.meta.get(_CONFIG_FILE)
     try:
         config = AuditConfig(
             sample_fps=sample_fps,
@@ -241,8 +327,9 @@ def audit_command(
             decoder=decoder.value,
             device=device.value,
             fail_on=fail_on.value,
+            fail_on_kind=file_config.fail_on_kind if file_config else (),
             extras_fail=extras_fail,
-            cast=_parse_cast(cast or []),
+            cast=_merge_cast(file_config, _parse_cast(cast or [])),
             clip_timeout_s=clip_timeout,
             jobs=jobs,
             threads=threads,
@@ -250,6 +337,7 @@ def audit_command(
             use_cache=not no_cache,
             require_provenance=require_provenance,
             trust_anchors=trust_anchors,
+            sequence_fps=fps,
         )
         if weights is not None and not weights.is_file():
             raise ConfigError(f"--weights {weights}: no such file")
@@ -258,11 +346,15 @@ def audit_command(
     except (ConfigError, OutputError) as exc:
         raise die(str(exc)) from None
 
-    inputs = expand(clips)
-    if not inputs:
+    given = collect(clips, null=null, sequence=sequence)
+    for skipped in given.skipped:
+        warning_line(f"{skipped.path}: skipped: {skipped.reason}")
+    for line in given.repeated:
+        warning_line(line)
+    if not given.clips:
         raise die("no clips given (stdin was empty)")
 
-    report = _run(inputs, config, quiet)
+    report = _run(given.clips, config, quiet)
     interrupts.check()  # a signal during the last stage: the previous report stays
 
     for clip in report.unreadable:
@@ -273,11 +365,49 @@ def audit_command(
         from drift_audit.report.terminal import render
 
         # stdout carries the results: the table, unless it already carries JSON.
-        render(report, err if json_out == "-" else Console(highlight=False, soft_wrap=True))
+        render(report, err if json_out == "-" else _Stdout(highlight=False, soft_wrap=True))
     interrupts.check()  # the new reports are whole; the signal still decides the code
     if report.unreadable:
         raise typer.Exit(EXIT_INPUT)
     raise typer.Exit(EXIT_FINDINGS if report.failed else EXIT_PASS)
+
+
+def warning_line(message: str) -> None:
+    """One unwrapped warning line on stderr: something left out, the run goes on."""
+    sys.stderr.write(f"drift-audit: warning: {' '.join(message.split())}\n")
+    sys.stderr.flush()
+
+
+def _merge_cast(file_config: object, flags: tuple[CastMember, ...]) -> tuple[CastMember, ...]:
+    """The config file's [cast], with each --cast NAME=IMAGE replacing the member of
+    its name or joining them."""
+    from drift_audit.config import CastMember
+
+    named = {member.name for member in flags}
+    kept = [CastMember(n, image) for n, image in getattr(file_config, "cast", ()) if n not in named]
+    return (*kept, *flags)  # a name given twice by flags stays an error (AuditConfig)
+
+
+class _Stdout(Console):
+    """stdout for the terminal report. A reader that stops reading (`| head`) cuts the
+    table, not the verdict: rich would exit 1 (the findings code) on the broken pipe;
+    here the rest of the table goes to /dev/null and the exit code stays the audit's."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        _stdout_to_devnull()
+
+
+def _stdout_to_devnull() -> None:
+    """Point fd 1 at /dev/null, so that Python's flush at exit finds no broken pipe."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def _outputs(
@@ -439,7 +569,12 @@ def _run(inputs: list[Path | InputError], config: AuditConfig, quiet: bool) -> R
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: `drift-audit models ...` or `drift-audit [OPTIONS] CLIPS...`."""
+    """Entry point: `drift-audit models ...` or `drift-audit [OPTIONS] CLIPS...`.
+
+    Every way out is a documented exit code: the command's own, 2 for a usage error,
+    128 + the signal for SIGINT / SIGTERM, and 3 for anything unexpected (a bug: one
+    line, and the traceback in a log file, `crash.report`), never 1, the findings code.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     if "--version" in args[: args.index("--") if "--" in args else len(args)]:
         print(f"drift-audit {__version__}")
@@ -447,12 +582,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         with interrupts.watching():
             interrupts.check()  # a signal during the imports: no work starts
-            if args[:1] == ["models"]:
-                from drift_audit.cli_models import models_app
-
-                models_app(args[1:], prog_name="drift-audit models")
-            else:
-                audit_app(args, prog_name="drift-audit")
+            code = _dispatch(args)
     except interrupts.Interrupted as exc:
         # No second signal may cut the exit short; a report is written atomically.
         for sig in interrupts.SIGNALS:
@@ -460,5 +590,30 @@ def main(argv: list[str] | None = None) -> None:
         error_line("interrupted" if exc.signum == signal.SIGINT else "terminated")
         sys.exit(128 + exc.signum)
     except Exception as exc:  # a bug: its own code, never the findings code
-        error_line(f"internal error: {type(exc).__name__}: {exc} (a bug; please report it)")
-        sys.exit(EXIT_INTERNAL)
+        from drift_audit import crash
+
+        sys.exit(crash.report(exc, args))
+    sys.exit(code)
+
+
+def _dispatch(args: list[str]) -> int:
+    """Run the command; its exit code. Typer runs outside its standalone mode, which
+    would exit 1 for an EOFError (as "Aborted!") or a closed stdout."""
+    if args[:1] == ["models"]:
+        from drift_audit.cli_models import models_app
+
+        app, args, prog = models_app, args[1:], "drift-audit models"
+    else:
+        app, prog = audit_app, "drift-audit"
+    try:
+        code = app(args, prog_name=prog, standalone_mode=False)
+    except typer.TyperException as exc:  # a usage error: typer's own message
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            error_line(str(exc))
+        return EXIT_INPUT
+    except typer.Abort as exc:  # what typer makes of an EOFError: a bug here
+        raise (exc.__cause__ if isinstance(exc.__cause__, Exception) else exc) from None
+    return code if isinstance(code, int) else EXIT_PASS

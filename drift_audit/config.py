@@ -50,6 +50,8 @@ class AuditConfig:
         decoder: frame source backend.
         device: "auto", "cpu" or "cuda".
         fail_on: the lowest severity that makes the run fail ("never" disables).
+        fail_on_kind: (finding kind, fail_on) pairs: the same rule for that kind's
+            findings, in place of `fail_on` (the config file's `[fail_on]` table).
         extras_fail: extras (small or blurred characters) raise fail findings like
             leads, and take part in swaps.
         cast: named reference images.
@@ -62,6 +64,7 @@ class AuditConfig:
             decoding runs in its own thread beside detection anyway.
         cache_dir: where per-clip analyses are cached (None: the user cache folder).
         use_cache: read and write the cache.
+        sequence_fps: the frame rate of an image sequence (`--sequence`) and of a still.
         require_provenance: a clip without a valid C2PA manifest (missing, invalid,
             unreadable) is a fail finding (drift_audit.provenance).
         trust_anchors: a PEM file of the certificate authorities whose C2PA signers
@@ -84,6 +87,7 @@ class AuditConfig:
     decoder: str = "auto"
     device: str = "auto"
     fail_on: str = "fail"
+    fail_on_kind: tuple[tuple[str, str], ...] = ()
     extras_fail: bool = False
     cast: tuple[CastMember, ...] = field(default_factory=tuple)
     clip_timeout_s: float = 0.0
@@ -91,6 +95,7 @@ class AuditConfig:
     threads: int = 1
     cache_dir: Path | None = None
     use_cache: bool = True
+    sequence_fps: float = 24.0
     require_provenance: bool = False
     trust_anchors: Path | None = None
 
@@ -159,10 +164,19 @@ class AuditConfig:
             (self.clip_timeout_s >= 0, f"--clip-timeout must be >= 0, got {self.clip_timeout_s}"),
             (1 <= self.jobs <= 64, f"--jobs must be in 1..64, got {self.jobs}"),
             (1 <= self.threads <= 64, f"--threads must be in 1..64, got {self.threads}"),
+            (
+                0.1 <= self.sequence_fps <= 240,
+                f"--fps must be in 0.1..240, got {self.sequence_fps}",
+            ),
         ]
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
+        for kind, rule in self.fail_on_kind:
+            if rule not in FAIL_ON:
+                raise ConfigError(
+                    f"fail-on for {kind} must be one of {', '.join(FAIL_ON)}, got {rule!r}"
+                )
         names = [member.name for member in self.cast]
         if len(set(names)) != len(names):
             raise ConfigError("--cast names must be unique")

@@ -11,8 +11,14 @@ def main() -> None:
 
     interrupts.install()
     try:
-        from drift_audit.cli import main as run
+        try:
+            from drift_audit.cli import main as run
+        except Exception as exc:  # a broken install: still one line and exit 3, never 1
+            import sys
 
+            from drift_audit import crash
+
+            sys.exit(crash.report(exc))
         run()
     finally:
         # The exit code is decided and every report is whole. While Python shuts down

@@ -17,6 +17,7 @@ import numpy as np
 from drift_audit import provenance
 from drift_audit.config import AuditConfig
 from drift_audit.errors import InputError
+from drift_audit.inputs import duplicate_clips
 from drift_audit.progress import ProgressHook, Timings, no_progress
 from drift_audit.run.models import Models
 from drift_audit.types import ClipResult, EmbedderInfo, Report
@@ -92,9 +93,18 @@ def audit(
             embedder_info, threshold=calibration.threshold, calibration=calibration
         )
     found += provenance.findings(clips, config.require_provenance)
+    found += duplicate_clips(tasks)  # byte-identical copies under other names (inputs.py)
     for r in clips:
         timings.merge(r.timings)
-    return Report(clips, characters, found, embedder_info, config.fail_on, timings.seconds)
+    return Report(
+        clips,
+        characters,
+        found,
+        embedder_info,
+        config.fail_on,
+        timings.seconds,
+        fail_on_kind=dict(config.fail_on_kind),
+    )
 
 
 def _plan(paths: list[Path | InputError]) -> tuple[dict[int, ClipResult], list[tuple[int, Path]]]:

@@ -296,13 +296,18 @@ class Report:
     embedder: EmbedderInfo | None
     fail_on: str = "fail"
     timings: dict[str, float] = field(default_factory=dict)
+    fail_on_kind: dict[str, str] = field(default_factory=dict)  # kind -> its own fail_on
+
+    def fails(self, finding: Finding) -> bool:
+        """Whether this finding fails the run: its severity reaches the fail-on rule of
+        its kind (`fail_on_kind`, from the config file's [fail_on]) or else `fail_on`."""
+        rule = self.fail_on_kind.get(finding.kind, self.fail_on)
+        levels = {"fail": ("fail",), "warn": ("fail", "warn")}.get(rule, ())
+        return finding.severity in levels
 
     @property
     def failed(self) -> bool:
-        if self.fail_on == "never":
-            return False
-        levels = ("fail",) if self.fail_on == "fail" else ("fail", "warn")
-        return any(f.severity in levels for f in self.findings)
+        return any(self.fails(f) for f in self.findings)
 
     @property
     def unreadable(self) -> list[ClipResult]:

@@ -291,7 +291,7 @@ class Soak:
             run = start(self.clips, report, cache, jobs, fault="model")
             code = run.finish()
             problems = self.common(run, folder, code)
-            lines = [line for line in run.err if line.startswith("drift-audit: error:")]
+            lines = [line for line in run.err if line.startswith("drift-audit: internal error:")]
             if code != 3:
                 problems.append(f"exit {code}, expected 3")
             if (

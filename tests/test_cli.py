@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -471,9 +472,16 @@ def test_an_internal_error_has_its_own_exit_code(
         main([str(make_clip("a.mp4")), "-q"])
     assert caught.value.code == 3
     err = capsys.readouterr().err
-    assert (
-        err == "drift-audit: error: internal error: RuntimeError: a bug (a bug; please report it)\n"
+    [line] = err.splitlines()
+    match = re.fullmatch(
+        r"drift-audit: internal error: RuntimeError: a bug "
+        r"\(traceback in (\S+); please report it\)",
+        line,
     )
+    assert match, line
+    log = Path(match[1]).read_text()
+    assert "Traceback (most recent call last)" in log and "RuntimeError: a bug" in log
+    assert "def broken" not in log and "in broken" in log  # the traceback, not the source
 
 
 def test_a_full_stdout_is_a_one_line_error(
@@ -566,3 +574,362 @@ def test_a_report_through_a_symlink_replaces_its_target_and_keeps_the_link(
     result = invoke(clip, "--json", link, "--no-cache", "-q")
     assert result.exit_code in (0, 1), result.output
     assert link.is_symlink() and json.loads(real.read_text())["clips"]
+
+
+# --- issue 13: inputs that never crash -----------------------------------------------
+
+FAKE_MODELS = (
+    "import sys; from tests.conftest import FakeDetector, FakeEmbedder\n"
+    "from drift_audit import pipeline; from drift_audit.run import models\n"
+    "real = models.Models\n"
+    "class Fake(real):\n"
+    "    def __init__(self, config, *a, **k):\n"
+    "        super().__init__(config, FakeDetector(), FakeEmbedder(), 'fake')\n"
+    "pipeline.Models = Fake\n"
+)
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_nul_separated_stdin_is_read_not_a_crash(
+    tmp_path: Path, make_clip: MakeClip, fake_models: dict
+) -> None:
+    """`find ... -print0 | drift-audit -` used to crash ("embedded null byte", exit 1)."""
+    a, b = make_clip("a.mp4", RED), make_clip("b b.avi", RED)
+    result = invoke("-", "--json", "-", "-q", stdin=f"{a}\0{b}\0")
+    assert result.exit_code == 0, result.output
+    assert [c["path"] for c in json.loads(result.stdout)["clips"]] == [str(a), str(b)]
+
+
+def test_null_flag_reads_names_with_newlines(
+    tmp_path: Path, make_clip: MakeClip, fake_models: dict
+) -> None:
+    odd = make_clip("two\nlines.mp4", RED)
+    result = invoke("-0", "-", "--json", "-", "-q", stdin=str(odd))
+    assert result.exit_code == 0, result.output
+    assert [c["path"] for c in json.loads(result.stdout)["clips"]] == [str(odd)]
+
+
+def test_the_same_path_twice_warns_and_is_audited_once(
+    tmp_path: Path, make_clip: MakeClip, fake_models: dict
+) -> None:
+    """It used to end "INCOMPLETE (unreadable input)" with exit 2."""
+    a = make_clip("a.mp4", RED)
+    result = invoke(a, a, "--json", "-", "-q")
+    assert result.exit_code == 0, result.output
+    assert error_lines(result) == [
+        f"drift-audit: warning: {a}: given again (clip 1); audited once, as clip 1"
+    ]
+    data = json.loads(result.stdout)
+    assert [c["status"] for c in data["clips"]] == ["ok"]
+    assert data["summary"]["unreadable_clips"] == 0
+
+
+def test_a_byte_identical_copy_is_a_duplicate_clip_warning(
+    tmp_path: Path, make_clip: MakeClip, fake_models: dict
+) -> None:
+    a = make_clip("a.mp4", RED)
+    copy = tmp_path / "final_v2.mp4"
+    copy.write_bytes(a.read_bytes())
+    out = tmp_path / "r.json"
+    result = invoke(a, copy, "--json", out, "-q")
+    assert result.exit_code == 0, result.output
+    data = report_at(out)
+    assert [c["status"] for c in data["clips"]] == ["ok", "ok"]
+    dups = [f for f in data["findings"] if f["kind"] == "duplicate_clip"]
+    assert [(f["severity"], f["clip"]) for f in dups] == [("warn", 2)]
+    assert "final_v2.mp4" in dups[0]["message"] and "a.mp4" in dups[0]["message"]
+    assert invoke(a, copy, "--fail-on", "warn", "-q").exit_code == 1
+
+
+def test_a_mixed_folder_lists_every_skipped_file(
+    tmp_path: Path, make_clip: MakeClip, fake_models: dict
+) -> None:
+    folder = tmp_path / "delivery"
+    folder.mkdir()
+    make_clip("delivery/1.mp4", RED)
+    write_face_image(folder / "2.png", RED)
+    (folder / "notes.txt").write_text("hello")
+    (folder / "cover.heic").write_bytes(b"\0" * 64)
+    (folder / "old").mkdir()
+    result = invoke(folder, "--json", "-", "-q")
+    assert result.exit_code == 0, result.output
+    assert [c["path"] for c in json.loads(result.stdout)["clips"]] == [
+        str(folder / "1.mp4"),
+        str(folder / "2.png"),
+    ]
+    lines = error_lines(result)
+    assert len(lines) == 3
+    assert all(line.startswith("drift-audit: warning: ") for line in lines)
+    for name, reason in [
+        ("cover.heic", "HEIC/HEIF stills cannot be decoded here"),
+        ("notes.txt", "not a video or still image (.txt)"),
+        ("old", "a folder"),
+    ]:
+        assert any(f"{folder / name}: skipped: {reason}" in line for line in lines), lines
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".webp", ".avif"])
+def test_a_folder_of_stills_is_one_one_frame_clip_each(
+    tmp_path: Path, fake_models: dict, suffix: str
+) -> None:
+    folder = tmp_path / "stills"
+    folder.mkdir()
+    for name, colour in (("a", RED), ("b", RED), ("c", BLUE)):
+        write_face_image(folder / f"{name}{suffix}", colour)
+    out = tmp_path / "r.json"
+    result = invoke(folder, "--json", out, "-q")
+    assert result.exit_code == 1, result.output  # c is someone else: a swap or drift fails
+    data = report_at(out)
+    assert [(c["frames"], c["decoder"], c["tracks"]) for c in data["clips"]] == [
+        (1, "stills", 1)
+    ] * 3
+    assert {f["clip"] for f in data["findings"] if f["severity"] == "fail"} == {3}
+
+
+def test_a_sequence_is_one_clip_at_fps(tmp_path: Path, fake_models: dict) -> None:
+    folder = tmp_path / "shot_010"
+    folder.mkdir()
+    for i in range(1001, 1011):
+        write_face_image(folder / f"shot_010.{i}.png", RED)
+    (folder / "thumbs.db").write_bytes(b"\0")
+    out = tmp_path / "r.json"
+    result = invoke("--sequence", folder, "--fps", "5", "--json", out, "-q")
+    assert result.exit_code == 0, result.output
+    [clip] = report_at(out)["clips"]
+    assert (clip["path"], clip["frames"], clip["fps"], clip["decoder"]) == (
+        str(folder),
+        10,
+        5.0,
+        "stills",
+    )
+    assert clip["duration_s"] == 2.0 and clip["tracks"] == 1
+    assert error_lines(result) == [
+        f"drift-audit: warning: {folder / 'thumbs.db'}: skipped: not a video or still image (.db)"
+    ]
+
+
+def test_a_sequence_with_a_gap_is_an_unreadable_input(tmp_path: Path, fake_models: dict) -> None:
+    folder = tmp_path / "seq"
+    folder.mkdir()
+    for i in (1, 2, 4):
+        write_face_image(folder / f"f{i:03d}.png", RED)
+    result = invoke("--sequence", folder, "-q")
+    assert result.exit_code == 2
+    [line] = error_lines(result)
+    assert line.startswith(f"drift-audit: error: {folder}: image sequence: 1 frame(s) missing")
+
+
+def test_a_sequence_of_mixed_sizes_is_an_unreadable_input(
+    tmp_path: Path, fake_models: dict
+) -> None:
+    folder = tmp_path / "seq"
+    folder.mkdir()
+    for i in range(3):
+        write_face_image(folder / f"f{i}.png", RED)
+    big = np.zeros((120, 160, 3), np.uint8)
+    assert cv2.imwrite(str(folder / "f3.png"), big)
+    result = invoke("--sequence", folder, "--json", "-", "-q")
+    assert result.exit_code == 2
+    [line] = error_lines(result)
+    assert "f3.png is 160x120, the first frame 128x96" in line
+    [clip] = json.loads(result.stdout)["clips"]
+    assert clip["status"] == "error"
+
+
+def test_fps_is_range_checked(tmp_path: Path, no_audit: list[object]) -> None:
+    result = invoke(tmp_path / "a.mp4", "--fps", "0")
+    assert result.exit_code == 2
+    assert "--fps" in result.stderr and no_audit == []
+
+
+@pytest.mark.parametrize(
+    "error",
+    [RuntimeError("a bug"), EOFError("stdin ended"), KeyError("x"), ValueError("embedded null")],
+)
+def test_no_internal_error_ever_exits_1(
+    monkeypatch: pytest.MonkeyPatch,
+    make_clip: MakeClip,
+    capsys: pytest.CaptureFixture[str],
+    error: Exception,
+) -> None:
+    """typer turns an EOFError into "Aborted!" and exit 1 (the findings code)."""
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setattr(pipeline, "audit", broken)
+    with pytest.raises(SystemExit) as caught:
+        main([str(make_clip("a.mp4")), "-q"])
+    assert caught.value.code == 3
+    # typer writes an empty line before it turns an EOFError into Abort
+    [line] = [line for line in capsys.readouterr().err.splitlines() if line]
+    assert line.startswith(f"drift-audit: internal error: {type(error).__name__}: ")
+    assert "traceback in " in line
+
+
+def test_an_internal_error_in_rendering_is_3(
+    monkeypatch: pytest.MonkeyPatch,
+    make_clip: MakeClip,
+    fake_models: dict,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from drift_audit.report import terminal
+
+    def broken(*args: object) -> None:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(terminal, "render", broken)
+    with pytest.raises(SystemExit) as caught:
+        main([str(make_clip("a.mp4"))])
+    assert caught.value.code == 3
+    assert "internal error: ZeroDivisionError" in capsys.readouterr().err
+
+
+def test_the_crash_log_goes_to_the_temp_folder_when_the_cache_folder_is_unwritable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from drift_audit import crash
+
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    monkeypatch.setenv("DRIFT_AUDIT_CACHE", str(blocker))
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    try:
+        raise RuntimeError("boom\nsecond line")
+    except RuntimeError as exc:
+        assert crash.report(exc, ["a.mp4"]) == 3
+    [line] = capsys.readouterr().err.splitlines()
+    assert "RuntimeError: boom second line" in line
+    [log] = (tmp_path / "tmp").glob("drift-audit-crash-*.log")
+    assert f"traceback in {log};" in line
+    text = log.read_text()
+    assert "arguments: ['a.mp4']" in text and "RuntimeError: boom" in text
+
+
+def test_crash_logs_are_pruned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from drift_audit import crash
+
+    monkeypatch.setenv("DRIFT_AUDIT_CACHE", str(tmp_path))
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for i in range(crash.KEEP_LOGS + 5):
+        old = logs / f"drift-audit-crash-old-{i}.log"
+        old.write_text("x")
+        os.utime(old, (i, i))
+    (logs / "unrelated.log").write_text("kept")
+    crash.report(RuntimeError("x"), [])
+    assert len(list(logs.glob("drift-audit-crash-*.log"))) == crash.KEEP_LOGS
+    assert (logs / "unrelated.log").exists()
+
+
+def test_a_command_line_that_cannot_import_is_an_internal_error(tmp_path: Path) -> None:
+    """The entry point catches what breaks before the command line exists."""
+    broken = tmp_path / "site" / "rich"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text("raise RuntimeError('rich is broken here')\n")
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join([str(tmp_path / "site"), str(REPO)]),
+        DRIFT_AUDIT_CACHE=str(tmp_path / "cache"),
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "drift_audit", "a.mp4"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert out.returncode == 3, out.stderr
+    [line] = out.stderr.splitlines()
+    assert line.startswith("drift-audit: internal error: RuntimeError: rich is broken here")
+    assert list((tmp_path / "cache" / "logs").glob("drift-audit-crash-*.log"))
+
+
+def test_a_reader_that_stops_early_does_not_change_the_exit_code(
+    tmp_path: Path, make_clip: MakeClip
+) -> None:
+    """`drift-audit clips | head -1` used to exit 1 (typer's code for a broken pipe)."""
+    a, b = make_clip("a.mp4", RED), make_clip("b.mp4", RED)
+    code = FAKE_MODELS + (
+        "import os; r, w = os.pipe(); os.dup2(w, 1); os.close(r); os.close(w)\n"  # unread
+        "from drift_audit.cli import main\n"
+        f"main([{str(a)!r}, {str(b)!r}, '--no-cache'])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert "Traceback" not in out.stderr and "Exception ignored" not in out.stderr
+
+
+# --- issue 13: conventions ------------------------------------------------------------
+
+
+def test_dash_h_is_help() -> None:
+    short, long = invoke("-h"), invoke("--help")
+    assert short.exit_code == 0 and short.stdout == long.stdout
+    assert "-h, --help" in short.stdout
+
+
+def test_models_dash_h_is_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_main(["models", "-h"]) == 0
+    assert "List or install face embedder weights" in capsys.readouterr().out
+
+
+def test_help_documents_the_environment_and_the_config_file() -> None:
+    text = " ".join(invoke("--help").stdout.split())
+    for word in ("DRIFT_AUDIT_CACHE", "DRIFT_AUDIT_HOME", "TORCH_HOME", "drift-audit.toml"):
+        assert word in text
+    for option in ("--config", "--sequence", "--fps", "-0, --null", "--install-completion"):
+        assert option in text
+
+
+def test_every_environment_variable_the_code_reads_is_in_help() -> None:
+    import re as regex
+
+    read = set()
+    for path in (REPO / "drift_audit").rglob("*.py"):
+        read |= set(regex.findall(r"environ\.get\(\s*\"([A-Z_]+)\"", path.read_text()))
+        read |= set(regex.findall(r"getenv\(\s*\"([A-Z_]+)\"", path.read_text()))
+    assert {"DRIFT_AUDIT_CACHE", "DRIFT_AUDIT_HOME"} <= read
+    text = invoke("--help").stdout
+    readme = (REPO / "README.md").read_text()
+    missing = {v for v in read if v not in text or v not in readme}
+    assert not missing, f"read by the code, not documented in --help and the README: {missing}"
+
+
+def test_models_json(empty_model_folders: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_main(["models", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    rows = {row["name"]: row for row in data["embedders"]}
+    assert rows["dlib"]["installed"] is True and len(rows["dlib"]["sha256"]) == 64
+    assert rows["facenet"]["installed"] is False and rows["facenet"]["sha256"] is None
+    assert str(empty_model_folders / "models") in rows["facenet"]["looked_in"][0]
+
+
+def test_shell_completion_completes_options_and_choices(tmp_path: Path) -> None:
+    env = dict(
+        os.environ,
+        _DRIFT_AUDIT_COMPLETE="complete_bash",
+        COMP_WORDS="drift-audit --embedder ",
+        COMP_CWORD="2",
+        PYTHONPATH=str(REPO),
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", "from drift_audit.cli import main; main(['--embedder', ''])"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert set(out.stdout.split()) >= {"auto", "dlib", "facenet"}
+    script = subprocess.run(
+        [sys.executable, "-m", "drift_audit", "--show-completion", "bash"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO), "SHELL": "/bin/bash"},
+        timeout=60,
+    )
+    assert "_DRIFT_AUDIT_COMPLETE" in script.stdout or script.returncode == 0, script.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Generator
 
+import cv2  # noqa: F401 - first: imported after decord, OpenCV's PNG decoder fails
 import decord
 
 from drift_audit.decode.base import FrameSource, RawFrames, no_frame, one_frame

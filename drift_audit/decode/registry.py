@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from drift_audit.decode.base import FrameSource, check_readable
 from drift_audit.decode.native import NativeStderr
+from drift_audit.decode.still_files import DEFAULT_FPS, is_still
 from drift_audit.device import on_gpu
 from drift_audit.errors import ConfigError, InputError
 
@@ -51,6 +52,10 @@ BACKENDS: dict[str, Backend] = {
 
 DECODERS = ("auto", *BACKENDS)
 """Every `--decoder` choice, whether or not its backend imports here."""
+
+STILLS = Backend("drift_audit.decode.stills:StillsSource")
+"""Stills and image sequences (decode/stills.py): read by their own source whatever
+`--decoder` says, which names a video backend."""
 
 
 def backend(name: str) -> type[FrameSource] | None:
@@ -98,18 +103,23 @@ def open_source(
     decoder: str = "auto",
     device: torch.device | None = None,
     keep_on_device: bool = False,
+    fps: float = DEFAULT_FPS,
 ) -> FrameSource:
-    """Open a clip with the named backend, or with the first one that can read it.
+    """Open a clip with the named backend, or with the first one that can read it. A
+    still, or a folder (an image sequence), is read by the stills source instead.
 
     Args:
         device: where a GPU backend decodes (None: the CPU).
         keep_on_device: a backend that decodes on `device` hands frames over as tensors
             there (the GPU face pass); host backends ignore it.
+        fps: the frame rate of a still or an image sequence (videos have their own).
 
     Raises:
         InputError: no backend can read the clip; the reason is the most specific one.
         ConfigError: the named backend is not installed.
     """
+    if path.is_dir() or is_still(path):
+        return _open_stills(path, device, fps)
     check_readable(path)
     if decoder != "auto" and (decoder not in BACKENDS or backend(decoder) is None):
         raise ConfigError(_missing(decoder))
@@ -133,6 +143,15 @@ def open_source(
     if alias_dir:
         alias_dir.cleanup()
     raise _most_specific(errors) if errors else ConfigError(_missing(decoder))
+
+
+def _open_stills(path: Path, device: torch.device | None, fps: float) -> FrameSource:
+    if not path.is_dir():
+        check_readable(path)
+    source_class = _load(STILLS)
+    if source_class is None:
+        raise ConfigError("stills need OpenCV (opencv-python-headless), which does not import")
+    return source_class(path, device, False, fps=fps)  # type: ignore[call-arg]
 
 
 def _missing(decoder: str) -> str:

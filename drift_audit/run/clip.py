@@ -104,11 +104,13 @@ def open_for_faces(
     assert result.info is not None
     if config.decoder == "auto" and result.info.backend in ("decord", "opencv"):
         try:
-            source = open_source(path, "opencv", models.device)
+            source = open_source(path, "opencv", models.device, fps=config.sequence_fps)
         except InputError:
             pass
         else:
             if result.info.backend == "decord":
                 result.info = replace(result.info, backend="decord+opencv")
             return source
-    return open_source(path, config.decoder, models.device, models.frames_on_device)
+    return open_source(
+        path, config.decoder, models.device, models.frames_on_device, config.sequence_fps
+    )

@@ -48,7 +48,7 @@ def scan_shots(
     result = ClipResult(index=index, path=str(path))
     timings = Timings()
     with timings.stage("decode+shots"):
-        source = open_source(path, decoder or config.decoder, device)
+        source = open_source(path, decoder or config.decoder, device, fps=config.sequence_fps)
         try:
             result.info = source.info
             detector = ShotDetector(config.shot_threshold, config.min_shot_frames)
