@@ -509,3 +509,28 @@ def test_github_puts_fails_before_warns() -> None:
     lines = github.render_annotations(report, Path("/")).splitlines()
     assert lines[0].startswith("::error ") and lines[0].endswith("the fail (at 00:00:00:00)")
     assert [line.split(" ", 1)[0] for line in lines[1:]] == ["::warning"] * 12 + ["::notice"]
+
+
+@needs_cert
+def test_otio_finding_of_an_unreadable_clip_is_a_track_marker_where_it_would_be(
+    make_clip: MakeClip, tmp_path: Path, fake_models: dict
+) -> None:
+    otio = pytest.importorskip("opentimelineio", reason="opentimelineio is not installed")
+    a = make_clip("a.mp4", RED, fps=25.0)
+    b = make_signed.sign(make_clip("raw.mp4", RED, n_frames=21, fps=25.0), tmp_path / "b.mp4")
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(64))  # unreadable, unsigned
+    out = tmp_path / "t.otio"
+    result = invoke(a, broken, b, "--otio", out, "--require-provenance")
+    assert result.exit_code == 2  # the unreadable clip
+    [track] = otio.adapters.read_from_file(str(out)).video_tracks()
+    assert [c.name for c in track] == ["a.mp4", "b.mp4"]
+    kinds = [
+        (m.metadata["drift_audit"]["kind"], m.metadata["drift_audit"]["clip"])
+        for c in track
+        for m in c.markers
+    ]
+    assert ("provenance", 1) in kinds  # a.mp4 is unsigned
+    [marker] = [m for m in track.markers if m.metadata["drift_audit"]["clip"] == 2]
+    assert marker.metadata["drift_audit"]["kind"] == "provenance"
+    assert marker.marked_range.start_time.to_seconds() == pytest.approx(20 / 25)  # after a.mp4

@@ -4,10 +4,10 @@ One video track holds the readable clips in story order, each at its own frame r
 and referring to its file; every finding about a clip is a marker on that clip at
 its time code (its evidence's span, else its frame, else the clip's start), coloured
 by severity: fail RED, warn YELLOW, anything else BLUE. Findings about no clip are
-markers on the track at the story's start. An unreadable clip is left out, and named
-in the timeline's metadata. opentimelineio's adapters write EDL (cmx_3600) or FCP
-XML (fcp_xml) from the file; since OTIO 0.18 they are plugins
-(otio-cmx3600-adapter, otio-fcp-adapter).
+markers on the track at the story's start; an unreadable clip is left out, named in
+the timeline's metadata, and its findings are markers on the track where it would
+be. opentimelineio's adapters write EDL (cmx_3600) or FCP XML (fcp_xml) from the
+file; since OTIO 0.18 they are plugins (otio-cmx3600-adapter, otio-fcp-adapter).
 
 opentimelineio is imported only here, only when `--otio` is given.
 """
@@ -51,8 +51,13 @@ def build_timeline(report: Report) -> otio.schema.Timeline:
     by_clip: dict[int | None, list[Finding]] = {}
     for f in report.findings:
         by_clip.setdefault(f.clip, []).append(f)
+    # Where the next clip starts on the track: findings about a clip left out (an
+    # unreadable one) and about no clip are markers on the track there.
+    offset = otio.opentime.RationalTime(0, _DEFAULT_RATE)
     for clip in report.clips:
         if clip.status != "ok":
+            for f in by_clip.get(clip.index, []):
+                track.markers.append(_marker(report, f, _DEFAULT_RATE, 1, colour, offset))
             continue
         rate = clip.info.fps if clip.info and clip.info.fps > 0 else _DEFAULT_RATE
         frames = max(1, clip.last_frame + 1, round(clip_duration(clip) * rate))
@@ -69,8 +74,10 @@ def build_timeline(report: Report) -> otio.schema.Timeline:
         for f in by_clip.get(clip.index, []):
             item.markers.append(_marker(report, f, rate, frames, colour))
         track.append(item)
+        offset = offset + length.duration
     for f in by_clip.get(None, []):
-        track.markers.append(_marker(report, f, _DEFAULT_RATE, 1, colour))
+        start = otio.opentime.RationalTime(0, _DEFAULT_RATE)
+        track.markers.append(_marker(report, f, _DEFAULT_RATE, 1, colour, start))
     timeline = otio.schema.Timeline(name="drift-audit story")
     timeline.tracks.append(track)
     timeline.metadata["drift_audit"] = {
@@ -93,13 +100,22 @@ def _clip_metadata(clip: ClipResult) -> dict[str, Any]:
 
 
 def _marker(
-    report: Report, f: Finding, rate: float, frames: int, colour: dict[str, str]
+    report: Report,
+    f: Finding,
+    rate: float,
+    frames: int,
+    colour: dict[str, str],
+    at: otio.opentime.RationalTime | None = None,
 ) -> otio.schema.Marker:
+    """A finding's marker: in its clip's time (frames long), or on the track at `at`."""
     import opentimelineio as otio
 
     where = span(report, f)
-    start = min(round(where.start_s * rate), frames - 1)
-    length = max(1, min(round(where.end_s * rate), frames) - start)
+    if at is None:
+        start = min(round(where.start_s * rate), frames - 1)
+        length = max(1, min(round(where.end_s * rate), frames) - start)
+    else:
+        start, length = round(at.value_rescaled_to(rate)), 1
     name = f"{f.severity} {f.kind}" + (f" {f.character}" if f.character else "")
     marker = otio.schema.Marker(
         name=name,
