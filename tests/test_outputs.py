@@ -511,6 +511,18 @@ def test_github_puts_fails_before_warns() -> None:
     assert [line.split(" ", 1)[0] for line in lines[1:]] == ["::warning"] * 12 + ["::notice"]
 
 
+def test_junit_failures_follow_each_kinds_fail_on_rule() -> None:
+    """A kind's own rule (the config file's [fail_on]) decides, as it does the exit."""
+    glitch = Finding("glitch_frame", "warn", None, 1, "a flash")
+    drift = Finding("identity_drift", "fail", "C1", 1, "another face")
+    report = _report_with(glitch)
+    report.findings = [glitch, drift]
+    report.fail_on_kind = {"glitch_frame": "warn", "identity_drift": "never"}
+    root = _check_junit_structure(render_junit(report))
+    failures = [f.get("type") for f in root.iter("failure")]
+    assert failures == ["glitch_frame"] and report.failed
+
+
 @needs_cert
 def test_otio_finding_of_an_unreadable_clip_is_a_track_marker_where_it_would_be(
     make_clip: MakeClip, tmp_path: Path, fake_models: dict

@@ -3,9 +3,10 @@ step), GitLab (artifacts:reports:junit) and most CI dashboards read.
 
 One <testsuite> per clip, named "clip N: FILE"; in it one <testcase> per character
 in that clip (classname "drift-audit.clipN", name the character), and one named
-"clip" for what concerns the clip itself (glitches, damage, provenance). A finding at
-or above --fail-on is a <failure> of its testcase (type = the finding's kind);
-findings below it go to the testcase's <system-out>. An unreadable clip is an
+"clip" for what concerns the clip itself (glitches, damage, provenance). A finding that
+fails the run (at or above --fail-on, or its kind's rule from the config file's
+[fail_on]) is a <failure> of its testcase (type = the finding's kind); the others go
+to the testcase's <system-out>. An unreadable clip is an
 <error>. Findings about no clip go to a last suite, "story". No times or
 timestamps: the same audit gives the same bytes.
 """
@@ -28,10 +29,6 @@ def printable(text: str) -> str:
     return _NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", _printable(text))
 
 
-def _failing(report: Report) -> tuple[str, ...]:
-    return {"fail": ("fail",), "warn": ("fail", "warn"), "never": ()}[report.fail_on]
-
-
 def render_junit(report: Report) -> str:
     """The report as JUnit XML text (UTF-8, with an XML declaration).
 
@@ -42,7 +39,6 @@ def render_junit(report: Report) -> str:
         <testsuites> with counts (tests, failures, errors, skipped) on it and on
         every <testsuite>.
     """
-    failing = _failing(report)
     names = {ch.id: ch.name for ch in report.characters}
     order = {ch.id: k for k, ch in enumerate(report.characters)}
     by_case: dict[tuple[int | None, str], list[Finding]] = {}
@@ -69,7 +65,7 @@ def render_junit(report: Report) -> str:
                 error = ET.SubElement(case, "error", type="unreadable_clip")
                 error.set("message", printable(clip.error or "unreadable"))
                 counts[2] += 1
-            counts[1] += _findings(case, by_case.get((clip.index, who), []), failing)
+            counts[1] += _findings(case, by_case.get((clip.index, who), []), report)
         _counts(suite, counts)
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
     story = sorted({who for (c, who) in by_case if c is None})
@@ -80,7 +76,7 @@ def render_junit(report: Report) -> str:
             case = ET.SubElement(suite, "testcase", classname="drift-audit.story", name=who)
             case.set("time", "0")
             counts[0] += 1
-            counts[1] += _findings(case, by_case[(None, who)], failing)
+            counts[1] += _findings(case, by_case[(None, who)], report)
         _counts(suite, counts)
         totals = [a + b for a, b in zip(totals, counts, strict=True)]
     _counts(root, totals)
@@ -116,11 +112,12 @@ def _counts(element: ET.Element, counts: list[int]) -> None:
     element.set("time", "0")
 
 
-def _findings(case: ET.Element, found: list[Finding], failing: tuple[str, ...]) -> int:
+def _findings(case: ET.Element, found: list[Finding], report: Report) -> int:
     """One <failure> for the failing findings (Jenkins shows one per testcase), the
     others in <system-out>; returns 1 when the case failed."""
-    fails = [f for f in found if f.severity in failing]
-    others = [f for f in found if f.severity not in failing]
+    # The run's own rule: --fail-on, or the kind's rule from the config file.
+    fails = [f for f in found if report.fails(f)]
+    others = [f for f in found if not report.fails(f)]
     if fails:
         kinds = list(dict.fromkeys(f.kind for f in fails))
         failure = ET.SubElement(case, "failure", type=kinds[0])
