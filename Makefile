@@ -26,7 +26,7 @@ lint: install
 	$(BIN)/mypy
 
 clean:
-	rm -rf fixtures/generated .pytest_cache
+	rm -rf fixtures/generated fixtures/sources .pytest_cache
 
 calibrate: install
 	$(BIN)/python scripts/calibrate.py --embedder dlib

@@ -17,7 +17,7 @@ import pytest
 
 from drift_audit.decode.registry import backend, open_source
 from scripts.make_sources import SOURCES, frames, make_sources
-from tests.generated import GENERATED, MEDIA, needs_media
+from tests.generated import MEDIA, REPO, needs_media
 
 pytestmark = needs_media
 
@@ -27,8 +27,9 @@ STILLS = [s for s in SOURCES if s.kind == "still"]
 
 @pytest.fixture(scope="module")
 def sources() -> tuple[Path, dict[str, Any]]:
-    """fixtures/generated/sources, (re)built where its recipe changed."""
-    folder = GENERATED / "sources"
+    """fixtures/sources, (re)built where its recipe changed (not in fixtures/generated,
+    whose every file is a golden case)."""
+    folder = REPO / "fixtures" / "sources"
     return folder, make_sources(folder)["files"]
 
 
