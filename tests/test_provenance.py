@@ -550,3 +550,23 @@ def test_source_matrix_signed_as_its_generators_sign_audits_end_to_end(
         assert clip["provenance"]["state"] == "untrusted"
         assert clip["provenance"]["generative"]
     assert data["summary"]["verdict"] == "pass"
+
+
+@needs_media
+def test_provenance_and_output_options_from_the_config_file(
+    sora_clip: Path, tmp_path: Path, fake_models: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """drift-audit.toml takes the new options like any other (paths relative to it)."""
+    import shutil
+
+    shutil.copyfile(C2PA_MEDIA / "es256_certs.pem", tmp_path / "anchors.pem")
+    (tmp_path / "drift-audit.toml").write_text(
+        'require-provenance = true\ntrust-anchors = "anchors.pem"\njunit = "out.xml"\n'
+        'csv = "out.csv"\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    result = invoke(sora_clip, "--json", tmp_path / "r.json")
+    assert result.exit_code == 0, result.output
+    assert report_at(tmp_path / "r.json")["clips"][0]["provenance"]["state"] == "valid"
+    assert 'name="provenance" value="valid"' in (tmp_path / "out.xml").read_text("utf-8")
+    assert (tmp_path / "out.csv").read_text("utf-8").startswith("clip,")
