@@ -183,6 +183,8 @@ def _scalar(path: Path, key: str, value: Any, option: Option, base: Path) -> Any
         if value not in choices:
             raise ConfigError(wrong + "one of " + ", ".join(choices))
         return value
+    if isinstance(value, str) and "\0" in value:
+        raise ConfigError(f"{path}: {key}: a value cannot hold a NUL byte")
     if kind in (str, Path) or option.path:
         if not isinstance(value, str):
             raise ConfigError(wrong + ("a path, as a string" if option.path else "a string"))
@@ -199,7 +201,7 @@ def _cast(path: Path, value: Any, base: Path) -> tuple[tuple[str, Path], ...]:
         raise ConfigError(f'{path}: cast: expected a [cast] table of NAME = "IMAGE"')
     members = []
     for name, image in value.items():
-        if not isinstance(image, str) or not image.strip() or not name.strip():
+        if not isinstance(image, str) or not image.strip() or not name.strip() or "\0" in image:
             raise ConfigError(f"{path}: [cast] {name}: expected the path of an image, as a string")
         members.append((name.strip(), _relative_to(base, image.strip())))
     return tuple(members)

@@ -118,6 +118,8 @@ def test_every_finding_kind_is_known() -> None:
         ('[fail_on]\nidentity_drfit = "fail"\n', ["[fail_on] identity_drfit", "'identity_drift'"]),
         ('[fail_on]\nidentity_drift = "sometimes"\n', ["identity_drift = 'sometimes'"]),
         ("sample-fps = \n", ["not valid TOML", "line 1"]),
+        ('json = "a\\u0000b"\n', ["json: a value cannot hold a NUL byte"]),
+        ('[cast]\nann = "a\\u0000.png"\n', ["[cast] ann"]),
     ],
 )
 def test_mistakes_name_the_file_and_the_key(tmp_path: Path, text: str, words: list[str]) -> None:
