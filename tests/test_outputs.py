@@ -35,9 +35,9 @@ from drift_audit.types import ClipResult, Evidence, Finding, Report, Shot, Video
 from scripts import make_signed
 
 try:
-    from tests.conftest import BLUE, RED, FakeDetector
+    from tests.conftest import BLUE, GREY, RED, WHITE, FakeDetector
 except ImportError:  # pytest put tests/ itself on sys.path
-    from conftest import BLUE, RED, FakeDetector  # type: ignore[no-redef]
+    from conftest import BLUE, GREY, RED, WHITE, FakeDetector  # type: ignore[no-redef]
 
 C2PA_MEDIA = Path(__file__).resolve().parent.parent.parent / "shared" / "media" / "c2pa"
 needs_cert = pytest.mark.skipif(
@@ -154,8 +154,6 @@ def test_junit_one_testcase_per_character_and_clip(
 def test_junit_unreadable_clip_is_an_error_and_fail_on_warn_fails_warns(
     make_clip: MakeClip, tmp_path: Path, fake_models: dict
 ) -> None:
-    from tests.conftest import GREY, WHITE
-
     flash = make_clip("flash.mp4", RED, changes={10: WHITE, 11: GREY})
     missing = tmp_path / "missing.mp4"
     out = tmp_path / "r.xml"
@@ -304,8 +302,6 @@ def test_otio_timeline_markers_and_adapters(
     make_clip: MakeClip, tmp_path: Path, fake_models: dict
 ) -> None:
     otio = pytest.importorskip("opentimelineio", reason="opentimelineio is not installed")
-    from tests.conftest import GREY, WHITE
-
     clips = [
         # 25 fps: EDL time codes need an SMPTE rate (the adapter refuses 10 fps).
         make_clip("a.mp4", RED, n_frames=30, fps=25.0),
