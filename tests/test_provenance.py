@@ -570,3 +570,15 @@ def test_provenance_and_output_options_from_the_config_file(
     assert report_at(tmp_path / "r.json")["clips"][0]["provenance"]["state"] == "valid"
     assert 'name="provenance" value="valid"' in (tmp_path / "out.xml").read_text("utf-8")
     assert (tmp_path / "out.csv").read_text("utf-8").startswith("clip,")
+
+
+def test_offline_settings_are_settings_c2pa_knows() -> None:
+    """c2pa accepts unknown setting names silently; a known one is typed. So each
+    setting that keeps reads offline must refuse a string: a rename in a c2pa upgrade
+    fails here instead of quietly fetching remote manifests."""
+    c2pa = pytest.importorskip("c2pa", reason="c2pa-python is not installed")
+    for key, value in provenance._SETTINGS["verify"].items():
+        assert value is False
+        with pytest.raises(Exception, match="expected a boolean"):
+            c2pa.Settings().set(f"verify.{key}", '"a string"')
+    c2pa.Settings().set("verify.no_such_setting", '"a string"')  # unknown: accepted
