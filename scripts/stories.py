@@ -869,6 +869,47 @@ def story_hamilton(out: Path) -> Truth:
     return t
 
 
+def story_walk_across(out: Path) -> Truth:
+    t = Truth(
+        "walk_across",
+        "three people cross the frame fast (a face width or more per sampled frame)",
+        "Clip 1 (4 s): Obama (navy) walks left to right across the whole frame, about "
+        "150 px/s, a 64 px face; Biden (red) right to left behind him; Alex (green) walks "
+        "in from the far right toward the camera, 36 -> 150 px, while moving left. At "
+        "5 sampled frames a second each face moves 0.5-1 face widths between samples, and "
+        "a full re-detection runs every second. Clip 2: all three stand. Each walk is "
+        "one track (Biden may be two where Obama hides him), one character each; no fail.",
+        "pass",
+    )
+    _, o2 = photo_sprite("faces/obama/obama2.jpg")
+    _, o3 = photo_sprite("faces/obama/obama3.jpg")
+    _, b1 = photo_sprite("faces/biden/biden1.jpg")
+    _, b2 = photo_sprite("faces/biden/biden2.jpg")
+    _, a1 = photo_sprite("faces/alex_lacamoire/alex1.png")
+    _, a2 = photo_sprite("faces/alex_lacamoire/alex2.jpg")
+    clip1 = Scene(
+        [
+            Actor("obama", o2, ((0.0, 40, 200, 64), (1.0, 600, 205, 64)), sway=2.0),
+            Actor("biden", b1, ((0.0, 600, 130, 58), (1.0, 60, 140, 58)), RED, sway=2.0),
+            Actor("alex", a1, ((0.0, 560, 110, 36), (1.0, 300, 190, 150)), GREEN, walk=True),
+        ],
+        4.0,
+    )
+    clip2 = Scene(
+        [
+            still("obama", o3, 130, 170, 100),
+            still("biden", b2, 330, 170, 100, RED, phase=0.3),
+            still("alex", a2, 520, 170, 100, GREEN, phase=0.6),
+        ],
+        2.0,
+        (80, 60, 80),
+        (150, 130, 150),
+    )
+    for k, scene in enumerate([clip1, clip2], start=1):
+        scene_clip(out / f"clip{k}.mp4", [scene], t, k, seed=1300 + k)
+    return t
+
+
 STORIES: dict[str, Callable[[Path], Truth]] = {
     "consistent": story_consistent,
     "group": story_group,
@@ -879,6 +920,7 @@ STORIES: dict[str, Callable[[Path], Truth]] = {
     "morph_duo": story_morph_duo,
     "walk_toward_camera": story_walk,
     "crossing": story_crossing,
+    "walk_across": story_walk_across,
     "extras": story_extras,
     "extras_cartoon": story_extras_cartoon,
     "stylized": story_stylized,
