@@ -145,6 +145,7 @@ def _metric(config: AuditConfig, models: Models) -> tuple[Metric, EmbedderInfo]:
         embedder.centroid,
         config.threshold or embedder.threshold,
         embedder.uncertain_margin,
+        different_margin=embedder.different_margin,
     )
     info = EmbedderInfo(
         embedder.name,
@@ -152,6 +153,7 @@ def _metric(config: AuditConfig, models: Models) -> tuple[Metric, EmbedderInfo]:
         metric.threshold,
         metric.uncertain_margin,
         models.choice,
+        different_margin=metric.different_margin,
     )
     return metric, info
 

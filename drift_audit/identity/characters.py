@@ -45,13 +45,30 @@ class Metric:
     threshold: float  # in force: merges and "same" verdicts are judged against it
     uncertain_margin: float
     measured_threshold: float | None = None  # before calibration raised it; None: the same
+    different_margin: float | None = None  # None: uncertain_margin (Embedder.different_margin)
+
+    @property
+    def lower_margin(self) -> float:
+        """How far below the threshold a "different" verdict starts."""
+        return self.uncertain_margin if self.different_margin is None else self.different_margin
 
     @property
     def different_below(self) -> float:
         """Below this a similarity on good evidence says "different people": the margin
         under the lower of the measured and the in-force threshold. Calibration raises
         the bar for calling two faces the same, never the bar for calling them apart."""
-        return different_below(self.threshold, self.uncertain_margin, self.measured_threshold)
+        return different_below(self.threshold, self.lower_margin, self.measured_threshold)
+
+    def verdict(self, similarity: float, evidence: float) -> str:
+        """`clip_verdict` with this metric's thresholds and margins."""
+        return clip_verdict(
+            similarity,
+            evidence,
+            self.threshold,
+            self.uncertain_margin,
+            self.measured_threshold,
+            self.different_margin,
+        )
 
     def sim(self, a: np.ndarray, b: np.ndarray) -> float:
         """The similarity of two (d,) vectors."""
@@ -87,6 +104,7 @@ def clip_verdict(
     threshold: float,
     margin: float,
     measured: float | None = None,
+    lower_margin: float | None = None,
 ) -> str:
     """ "same", "uncertain" or "different".
 
@@ -96,8 +114,10 @@ def clip_verdict(
     only: on thin evidence (small, profile, blurred faces embed poorly) it is
     "uncertain". Between the two is "uncertain": a stylized render or a heavy
     re-encode of the same face lands there as often as a look-alike does.
+    `lower_margin` (the embedder's `different_margin`) replaces the margin below.
     """
-    if similarity < different_below(threshold, margin, measured):
+    below = margin if lower_margin is None else lower_margin
+    if similarity < different_below(threshold, below, measured):
         return "uncertain" if evidence < WEAK_EVIDENCE else "different"
     if similarity < threshold + margin:
         return "uncertain"

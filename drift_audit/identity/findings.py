@@ -9,7 +9,6 @@ from drift_audit.faces.attributes import compare as attribute_compare
 from drift_audit.identity.characters import (
     WEAK_EVIDENCE,
     Metric,
-    clip_verdict,
     label_of,
     tracks_of,
 )
@@ -70,13 +69,7 @@ def _identity(ch: Character, metric: Metric, extras_fail: bool = False) -> list[
     for clip, sim in sorted(ch.clip_similarity.items()):
         if clip == anchor_clip:
             continue
-        verdict = clip_verdict(
-            sim,
-            ch.evidence.get(clip, 1.0),
-            metric.threshold,
-            metric.uncertain_margin,
-            metric.measured_threshold,
-        )
+        verdict = metric.verdict(sim, ch.evidence.get(clip, 1.0))
         thin = ch.evidence.get(clip, 1.0) < WEAK_EVIDENCE
         why = (
             f"; evidence is thin (best face quality {ch.evidence[clip]:.2f}: small, "
@@ -93,7 +86,7 @@ def _identity(ch: Character, metric: Metric, extras_fail: bool = False) -> list[
                     clip,
                     f"{label} clip {clip}: similarity {sim:.2f} to its {anchor} is below "
                     f"{metric.different_below:.2f} (the threshold {metric.threshold:.2f} less "
-                    f"the margin {metric.uncertain_margin:.2f})"
+                    f"the margin {metric.lower_margin:.2f})"
                     + ("; an extra (small or blurred throughout): warn, not fail" if extra else ""),
                 )
             )

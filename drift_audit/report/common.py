@@ -40,7 +40,12 @@ def cell_verdict(ch: Character, clip: int, emb: EmbedderInfo | None) -> str | No
     # evidence is not thin evidence.
     measured = emb.calibration.measured_threshold if emb.calibration else None
     return clip_verdict(
-        sim, ch.evidence.get(clip, 1.0), emb.threshold, emb.uncertain_margin, measured
+        sim,
+        ch.evidence.get(clip, 1.0),
+        emb.threshold,
+        emb.uncertain_margin,
+        measured,
+        emb.different_margin,
     )
 
 
