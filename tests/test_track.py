@@ -183,12 +183,11 @@ def test_a_moving_face_is_matched_where_it_should_be_not_where_it_was() -> None:
     assert float(first.faces.xyxy[-1, 0]) == 300.0 - 25 * 7
 
 
-def test_search_boxes_lead_a_moving_track_and_keep_its_last_box() -> None:
+def test_search_boxes_lead_a_moving_track() -> None:
     tracker = Tracker(clip=1, shot=1)
     step(tracker, 0, [100.0], [RED])
     step(tracker, 5, [130.0], [RED])  # 6 px a frame
-    boxes = tracker.live_boxes(10)
-    assert boxes[:, 0].tolist() == [160.0, 130.0]  # predicted, then last seen
+    assert tracker.live_boxes(10)[:, 0].tolist() == [160.0]
     assert tracker.live_boxes().tolist() == [[130.0, 100.0, 130.0 + SIDE, 100.0 + SIDE]]
 
 
@@ -260,3 +259,13 @@ def test_a_frame_after_a_lost_face_gets_a_full_detection(tmp_path: Path) -> None
     assert (detector.calls, detector.refines) == (2, 8)
     [track] = result.tracks
     assert 4 not in track.faces.frame.tolist() and 6 in track.faces.frame.tolist()
+
+
+def test_a_track_is_flagged_lost_once_per_loss() -> None:
+    tracker = Tracker(clip=1, shot=1)
+    step(tracker, 0, [100.0], [RED])
+    flags = []
+    for f in range(1, 1 + MAX_GAP):
+        step_empty(tracker, f)
+        flags.append(tracker.lost)
+    assert flags == [True] + [False] * (MAX_GAP - 1)

@@ -115,7 +115,7 @@ class Tracker:
         self._done: list[_Live] = []
         self._serial = 0
         self._attributes: np.ndarray | None = None
-        self.lost = False  # a live track missed its face in the last step
+        self.lost = False  # a live track missed its face in the last step, the first time
 
     def step(
         self,
@@ -161,7 +161,8 @@ class Tracker:
             live.missed += 1
             (still if live.missed <= MAX_GAP else self._done).append(live)
         self._live = still
-        self.lost = now is not None and any(t.missed > 0 for t in self._live)
+        # Just lost (once per loss: a face that left the frame costs one full detection).
+        self.lost = now is not None and any(t.missed == 1 for t in self._live)
         for c in range(len(faces)):
             if c not in matched:
                 live = _Live([], faces.xyxy[c], looks[c], int(faces.frame[c]))
@@ -198,16 +199,13 @@ class Tracker:
 
     def live_boxes(self, frame: int | None = None) -> np.ndarray:
         """(m, 4) float32: where to look for the live tracks' faces at `frame`: each
-        track's predicted box, and its last box where the two differ (a face that
-        stopped); None: the last boxes only."""
+        track's predicted box (None: its last box). A face that stopped or turned
+        is missed there once, and the next sampled frame gets a full detection
+        (`lost`)."""
         if not self._live:
             return np.zeros((0, 4), np.float32)
-        last = [t.last_box for t in self._live]
-        if frame is None:
-            return np.stack(last).astype(np.float32)
-        ahead = [t.predicted(frame) for t in self._live]
-        moved = [b for a, b in zip(ahead, last, strict=True) if np.abs(a - b).max() > 1.0]
-        return np.stack(ahead + moved).astype(np.float32)
+        boxes = [t.last_box if frame is None else t.predicted(frame) for t in self._live]
+        return np.stack(boxes).astype(np.float32)
 
     def finish(self) -> list[Track]:
         ended = self._done + self._live
