@@ -179,16 +179,11 @@ def _identify(
     refs = np.stack([cast[name] for name in sorted(cast)]) if cast else None
     labels = np.zeros(0, np.int64)
     fixed = config.threshold is not None
-    if not tracks:
-        calibration = calibrate(metric, np.zeros((0, 0)), _NO_PAIRS, refs, fixed)
-        metric = replace(metric, threshold=calibration.threshold)
-    else:
-        cents = metric.centroids(tracks)  # (n_tracks, d)
-        pairs = cannot_link_pairs(tracks)  # (k, 2): tracks that share a frame
-        calibration = calibrate(metric, cents, (pairs[:, 0], pairs[:, 1]), refs, fixed)
-        metric = replace(
-            metric, threshold=calibration.threshold, measured_threshold=metric.threshold
-        )
+    cents = metric.centroids(tracks) if tracks else np.zeros((0, 0))  # (n_tracks, d)
+    pairs = cannot_link_pairs(tracks)  # (k, 2): tracks that are two people
+    calibration = calibrate(metric, cents, (pairs[:, 0], pairs[:, 1]), refs, fixed)
+    metric = replace(metric, threshold=calibration.threshold, measured_threshold=metric.threshold)
+    if tracks:
         weak = np.array([float(t.crop_quality.max()) < WEAK_EVIDENCE for t in tracks])
         labels = cluster_vectors(
             cents, metric.similarity, pairs, metric.threshold, weak, 2 * metric.uncertain_margin
@@ -197,9 +192,6 @@ def _identify(
     characters = build_characters(tracks, labels, ok, metric, cast, cast_images)
     found = findings(characters, tracks, ok, metric, cast, config.extras_fail)
     return characters, found, calibration
-
-
-_NO_PAIRS = (np.zeros(0, np.int64), np.zeros(0, np.int64))
 
 
 def _open_cache(
