@@ -295,13 +295,3 @@ def _name_from_cast(
     for r, c in zip(rows, cols, strict=True):
         if sims[r, c] >= metric.threshold:
             characters[r].name = names[c]
-
-
-def story_tracks(clips: list[ClipResult]) -> list[Track]:
-    """Every track of the readable clips in one flat list, ordered by (clip, first
-    frame, left edge): the list `Character.track_ids` index (pipeline._identify sorts
-    the same way), whose index + 1 is a track's id in the reports."""
-    return sorted(
-        (t for c in clips if c.status == "ok" for t in c.tracks),
-        key=lambda t: (t.clip, t.first_frame, float(t.faces.xyxy[0, 0])),
-    )

@@ -202,21 +202,22 @@ def _verdict(g: Gone, came: Character, found: Role, sim: float, metric: Metric, 
     if found.taken and sim < bar and not thin:
         v, t = ev.two(sim, bar)
         message = (
-            f"{where}, and {came.id} takes its role there ({found.reasons}) with another "
+            f"{where}, and {label_of(came)} takes its role there ({found.reasons}) with another "
             f"face: similarity {v} to {g.label}, below {t} (the threshold "
             f"{metric.threshold:.2f} less the margin {metric.uncertain_margin:.2f})"
         )
         return Finding("identity_swap", "fail", character, k, message, value=sim, threshold=bar)
     if found.taken or sim >= bar:
-        v, t = ev.two(sim, metric.threshold)
+        threshold = bar if thin and sim < bar else metric.threshold
+        v, t = ev.two(sim, threshold)
         why = (
-            f"the evidence is thin ({'; '.join(thin)}; similarity {v})"
-            if thin and sim < bar
+            f"the evidence is thin ({'; '.join(thin)}; similarity {v}, below {t})"
+            if threshold == bar
             else f"its face may be the same person (similarity {v}, threshold {t})"
         )
         role_text = f"takes its role there ({found.reasons})" if found.taken else "appears there"
         message = (
-            f"{where}, and {came.id} {role_text}, but {why}: a swap, or one face the "
+            f"{where}, and {label_of(came)} {role_text}, but {why}: a swap, or one face the "
             "embedder reads apart"
         )
         return Finding(
@@ -226,11 +227,11 @@ def _verdict(g: Gone, came: Character, found: Role, sim: float, metric: Metric, 
             k,
             message,
             value=sim,
-            threshold=metric.threshold,
+            threshold=threshold,
         )
     v, t = ev.two(sim, bar)
     message = (
-        f"{where}, and a new identity {came.id} appears there in a role of its own "
+        f"{where}, and a new identity {label_of(came)} appears there in a role of its own "
         f"({found.against or 'no role evidence: another place, or unknown clothes'}): a "
         f"change of cast, not a swap (similarity {v}, below {t})"
     )

@@ -16,9 +16,19 @@ from __future__ import annotations
 import re
 from pathlib import PurePath
 
-from drift_audit.identity.characters import story_tracks
 from drift_audit.report.json import printable
-from drift_audit.types import ClipResult, Report
+from drift_audit.types import ClipResult, Report, Track
+
+
+def story_tracks(clips: list[ClipResult]) -> list[Track]:
+    """Every track of the readable clips in one flat list, ordered by (clip, first
+    frame, left edge): the list `Character.track_ids` index (pipeline._identify sorts
+    the same way), whose index + 1 is a track's id in the reports."""
+    return sorted(
+        (t for c in clips if c.status == "ok" for t in c.tracks),
+        key=lambda t: (t.clip, t.first_frame, float(t.faces.xyxy[0, 0])),
+    )
+
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
 
