@@ -266,3 +266,28 @@ def test_schema_v2_rejects_a_finding_without_evidence_or_an_unknown_severity() -
     data["findings"][1]["evidence"]["end_timecode"] = "0:00:01.5"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(data, json_report.schema())
+
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def test_golden_reports_fail_only_below_the_threshold_and_print_their_numbers() -> None:
+    """On every saved report (real photos, the real clip, the fixtures): each finding
+    carries evidence naming its clip; a drift or swap fail has a value below the
+    threshold in force, and its message prints the value and the bar it used."""
+    reports = sorted(GOLDEN.glob("*.json"))
+    assert len(reports) >= 20
+    fails = 0
+    for path in reports:
+        data = json.loads(path.read_text("utf-8"))
+        jsonschema.validate(data, json_report.schema())
+        paths = {c["index"]: c["path"] for c in data["clips"]}
+        for f in data["findings"]:
+            assert f["evidence"] is not None and f["evidence"]["path"] == paths[f["clip"]], f
+            if f["kind"] in ("identity_drift", "identity_swap") and f["severity"] == "fail":
+                fails += 1
+                assert f["value"] < f["threshold"] < data["embedder"]["threshold"], f
+                assert (
+                    f"{f['value']:.2f}" in f["message"] and f"{f['threshold']:.2f}" in f["message"]
+                )
+    assert fails >= 2  # media_swap and media_swap_cast
