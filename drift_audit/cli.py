@@ -119,6 +119,25 @@ def audit_command(
             metavar="NAME=IMAGE",
         ),
     ] = None,
+    script: Annotated[
+        Path | None,
+        typer.Option(
+            "--script",
+            help="CSV, JSON or YAML file: clips (index, file name or glob) -> the --cast "
+            "names expected in them; missing and unexpected characters are checked "
+            "against it.",
+            metavar="FILE",
+        ),
+    ] = None,
+    tracks_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--tracks",
+            help="Write every tracked face box to DIR in MOTChallenge text, one "
+            "<clip index>-<stem>.txt per clip.",
+            metavar="DIR",
+        ),
+    ] = None,
     embedder: Annotated[
         Embedder,
         typer.Option(
@@ -182,9 +201,12 @@ def audit_command(
     from drift_audit.config import AuditConfig
     from drift_audit.errors import ConfigError
     from drift_audit.inputs import expand
+    from drift_audit.script import load_script
 
     try:
         config = AuditConfig(
+            script=load_script(script) if script is not None else None,
+            tracks_dir=tracks_dir,
             sample_fps=sample_fps,
             redetect_s=redetect,
             min_face_px=min_face,
@@ -214,6 +236,11 @@ def audit_command(
     inputs = expand(clips)
     if not inputs:
         raise die("no clips given (stdin was empty)")
+    if config.script is not None:
+        try:
+            config.script.check_clips([_shown(p) for p in inputs])
+        except ConfigError as exc:
+            raise die(str(exc)) from None
 
     report = _run(inputs, config, quiet)
     interrupts.check()  # a signal during the last stage: the previous report stays
@@ -221,6 +248,8 @@ def audit_command(
     for clip in report.unreadable:
         error_line(clip.error or f"{clip.path}: unreadable")
     _write_reports(report, outputs, json_out == "-")
+    if config.tracks_dir is not None:
+        _write_tracks(report, config.tracks_dir)
     if not quiet or json_out != "-":
         from drift_audit.report.terminal import render
 
@@ -285,6 +314,26 @@ def _write_reports(report: Report, outputs: dict[str, Path], json_to_stdout: boo
             from drift_audit.report.contact_sheet import render_contact_sheet
 
             write("--contact-sheet", lambda: render_contact_sheet(report))
+    except OutputError as exc:
+        raise die(str(exc)) from None
+
+
+def _shown(clip: Path | InputError) -> str:
+    """A clip argument as a path string (the one an unreadable clip was given as)."""
+    return str(clip) if isinstance(clip, Path) else clip.path
+
+
+def _write_tracks(report: Report, folder: Path) -> None:
+    """--tracks: one MOTChallenge text file per readable clip, each written whole."""
+    from drift_audit.files import write_atomic
+    from drift_audit.report.mot import mot_files
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in mot_files(report).items():
+            write_atomic(folder / name, text)
+    except OSError as exc:
+        raise die(f"--tracks {folder}: cannot write ({exc.strerror or exc})") from None
     except OutputError as exc:
         raise die(str(exc)) from None
 

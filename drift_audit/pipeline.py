@@ -190,7 +190,7 @@ def _identify(
         )
         labels = link_generations(tracks, labels, metric)
     characters = build_characters(tracks, labels, ok, metric, cast, cast_images)
-    found = findings(characters, tracks, ok, metric, cast, config.extras_fail)
+    found = findings(characters, tracks, ok, metric, cast, config.extras_fail, config.script)
     return characters, found, calibration
 
 

@@ -173,7 +173,7 @@ def build_characters(
         mine = tracks_of(ch, tracks)
         by_clip = group_by(mine, lambda t: t.clip)
         _set_anchor(ch, by_clip, metric, cast, cast_images or {})
-        ch.appearances.extend(_appearances(ch, mine, clips, metric))
+        ch.appearances.extend(_appearances(ch, tracks, clips, metric))
         _measure_clips(ch, by_clip, metric)
         ch.role = role_of(ch, mine)
     return characters
@@ -226,12 +226,16 @@ def role_of(ch: Character, mine: list[Track]) -> str:
 
 
 def _appearances(
-    ch: Character, mine: list[Track], clips: dict[int, ClipResult], metric: Metric
+    ch: Character, tracks: list[Track], clips: dict[int, ClipResult], metric: Metric
 ) -> list[Appearance]:
-    """One Appearance per shot the character is in, in (clip, shot) order."""
+    """One Appearance per shot the character is in, in (clip, shot) order, with the
+    indices of its tracks there in the flat track list."""
     out = []
-    by_shot = group_by(mine, lambda t: (t.clip, t.shot))
-    for (clip, shot), shot_tracks in sorted(by_shot.items()):
+    ids: dict[tuple[int, int], list[int]] = {}
+    for i in ch.track_ids:
+        ids.setdefault((tracks[i].clip, tracks[i].shot), []).append(i)
+    for (clip, shot), shot_ids in sorted(ids.items()):
+        shot_tracks = [tracks[i] for i in shot_ids]
         result = clips[clip]
         out.append(
             Appearance(
@@ -242,6 +246,7 @@ def _appearances(
                 faces=sum(len(t.faces) for t in shot_tracks),
                 similarity=metric.sim(metric.centroid_of(shot_tracks), ch.anchor),
                 attributes=_attributes_of(shot_tracks),
+                track_ids=tuple(shot_ids),
             )
         )
     return out
@@ -258,10 +263,12 @@ def _measure_clips(ch: Character, by_clip: dict[int, list[Track]], metric: Metri
         if previous is not None:
             ch.previous_similarity[clip] = metric.sim(centre, previous)
         previous = centre
-        per_face = metric.similarity(
-            np.concatenate([t.embeddings for t in in_clip]), ch.anchor[None]
-        )
+        faces = np.concatenate([t.embeddings for t in in_clip])  # (n_embedded, d)
+        per_face = metric.similarity(faces, ch.anchor[None])
         ch.spread[clip] = float(per_face.max() - per_face.min())
+        # how alike its faces are within the clip: what the anchor clip shows instead
+        # of its 1.00 against itself
+        ch.consistency[clip] = float(metric.similarity(faces, centre[None]).mean())
         ch.faces[clip] = sum(len(t.faces) for t in in_clip)
         best = max(in_clip, key=lambda t: float(t.crop_quality[0]))
         ch.evidence[clip] = float(best.crop_quality[0])

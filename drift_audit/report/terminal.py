@@ -11,7 +11,7 @@ from rich.text import Text
 from drift_audit.report.common import cell_level, readable, row_label, verdict
 from drift_audit.types import Character, ClipResult, EmbedderInfo, Report
 
-_SEVERITY_STYLE = {"fail": "bold red", "warn": "yellow"}
+_SEVERITY_STYLE = {"fail": "bold red", "warn": "yellow", "info": "cyan"}
 _LEVEL_MARK = {"ok": ("", "green"), "unsure": (" ?", "yellow"), "bad": (" ✗", "bold red")}
 _VERDICT_TEXT = {
     "FAIL": ("FAIL", "bold red"),
