@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
+from drift_audit.cli import main
 from drift_audit.faces.crop import crop_faces
 from drift_audit.identity.characters import Metric, build_characters
 from drift_audit.identity.evidence import best_face, timecode, two
@@ -23,6 +27,7 @@ from drift_audit.types import (
     Track,
     VideoInfo,
 )
+from tests.generated import MEDIA, needs_media
 
 DIM = 4
 THRESHOLD = 0.5
@@ -564,3 +569,32 @@ def test_a_script_s_clip_is_not_a_swap_for_the_unscripted_absent() -> None:
     found = scripted(tracks, [0, 1], {"1": ["ann"], "2": []}, n_clips=2)
     assert kinds(found) == [("unexpected_character", "warn", "C2", 2)]
     assert "a lead who is no cast member" in found[0].message
+
+
+@needs_media
+@pytest.mark.slow
+def test_the_real_clip_then_photos_is_a_change_of_cast_not_a_swap(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """make eval's hamilton story: the real stage clip, then a clip of Miranda's and
+    Obama's photos. The close profile of shot 2 is absent from clip 2, and Obama's
+    photo there stands elsewhere, at another size (clothes unmeasured): a change of
+    cast (info), not the swap it used to fail on."""
+    from scripts.media_clips import build_clip
+
+    hamilton = MEDIA / "clips" / "hamilton_short.mp4"
+    photos = build_clip(
+        tmp_path / "clip2.mp4",
+        [
+            (MEDIA / "faces/lin_manuel_miranda/lmm1.png", 2.0),
+            (MEDIA / "faces/obama/obama2.jpg", 2.0),
+        ],
+    )
+    with pytest.raises(SystemExit) as caught:
+        main([str(hamilton), str(photos), "--embedder", "dlib", "--json", "-", "-q"])
+    report = json.loads(capsys.readouterr().out)
+    assert caught.value.code == 0
+    assert not [f for f in report["findings"] if f["severity"] == "fail"]
+    changes = [f for f in report["findings"] if f["kind"] == "cast_change"]
+    assert [(f["clip"], f["severity"]) for f in changes] == [(2, "info")]
+    assert "another place" in changes[0]["message"]
