@@ -58,6 +58,8 @@ class AttributeChange:
     after_name: str
     delta_e: float
     message_fragment: str  # e.g. "hair dark brown → blond (ΔE 31)"
+    before_lab: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    after_lab: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
 
 def measure(frame: np.ndarray, box: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
@@ -170,8 +172,30 @@ def compare(anchor: np.ndarray, other: np.ndarray) -> list[AttributeChange]:
         if changed:
             label = ATTRIBUTES[i].replace("_", " ")
             fragment = f"{label} {names[0]} → {names[1]} (ΔE {delta:.0f})"
-            changes.append(AttributeChange(ATTRIBUTES[i], names[0], names[1], delta, fragment))
+            before, after = (_lab_tuple(x[i]) for x in (anchor, other))
+            changes.append(
+                AttributeChange(ATTRIBUTES[i], names[0], names[1], delta, fragment, before, after)
+            )
     return changes
+
+
+def _lab_tuple(row: np.ndarray) -> tuple[float, float, float]:
+    return float(row[0]), float(row[1]), float(row[2])
+
+
+def changes_since_first(measures: dict[int, np.ndarray], clip: int) -> list[AttributeChange]:
+    """What changed in `clip` since the character's first clip with measures.
+
+    Args:
+        measures: clip -> (4, 4) float32 aggregated measures of one character.
+        clip: the clip to check.
+    Returns:
+        `compare` of the first clip's measures with the clip's; empty for the first
+        clip itself or a clip without measures.
+    """
+    if not measures or clip not in measures or clip == min(measures):
+        return []
+    return compare(measures[min(measures)], measures[clip])
 
 
 def measure_near(frame: Any, box: np.ndarray, landmarks: np.ndarray) -> np.ndarray:

@@ -87,3 +87,10 @@ def colour_name(lab: np.ndarray) -> str:
     if hue < 310:
         return "navy" if light < 30 else "blue"
     return "purple" if light < 60 else "pink"
+
+
+def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
+    """(..., 3) CIELAB (true units) -> (..., 3) uint8 RGB, clipped to the gamut."""
+    flat = np.asarray(lab, np.float32).reshape(-1, 1, 3)
+    rgb = cv2.cvtColor(flat, cv2.COLOR_LAB2RGB).reshape(np.shape(lab))
+    return np.clip(np.round(rgb * 255), 0, 255).astype(np.uint8)
