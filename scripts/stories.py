@@ -988,5 +988,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+STORIES |= __import__("scripts.stories_hair", fromlist=["STORIES"]).STORIES  # hair stories
+
 if __name__ == "__main__":
     sys.exit(main())
