@@ -255,16 +255,16 @@ def _outputs(
     for option, path in given.items():
         if path is None:
             continue
-        if option == "--contact-sheet":
-            from drift_audit.report.formats import image_format
-
-            image_format(path)  # a format it cannot write is refused before any work
         target = report_target(path, option)
         key = target.resolve()
         if key in seen:
             raise ConfigError(f"{seen[key]} and {option} name the same file {path}")
         seen[key] = option
         outputs[option] = target
+    if sheet_out is not None:
+        from drift_audit.report.formats import image_format
+
+        image_format(sheet_out)  # a format it cannot write is refused before any work
     return outputs
 
 
