@@ -119,7 +119,9 @@ def _cell(sheet: _Sheet, ch: Character, clip: int, report: Report, x: int, y: in
             sheet.placeholder(x + _PAD, y + _PAD, "no image")
         text = "-" if value is None else f"{'within ' if within else ''}{value:.2f}"
         sheet.text(text, (x, y + THUMB_PX + _PAD + 4), _CELL_W, sheet.bold, _TEXT[lvl], True)
-    kinds = sorted({f.kind.replace("_", " ") for f in cell_findings(report).get((ch.id, clip), [])})
+    found = cell_findings(report).get((ch.id, clip), [])
+    ranked = sorted(found, key=lambda f: (f.severity != "fail", f.kind))  # fails first
+    kinds = list(dict.fromkeys(f.kind.replace("_", " ") for f in ranked))
     if kinds:
         colour = _OUTLINE.get(flag, _OUTLINE["warn"])
         sheet.text(", ".join(kinds), (x + 2, y + THUMB_PX + _PAD + 24), _CELL_W - 4, sheet.small,
