@@ -762,3 +762,13 @@ def test_blond_long_hair_before_golden_curtains_is_not_taken_for_clothing(
     assert blond[HAIR, 3] == 0.0  # hair and backdrop look alike: not measured
     brown = measure(edits("obama3", "long_brown"), p.box, p.landmarks)
     assert compare(brown, blond) == []  # and not "upper clothing navy -> blond"
+
+
+def test_hair_stories_are_in_make_eval_with_attribute_drift_labelled() -> None:
+    from scripts import stories
+    from scripts.stories_hair import STORIES, hair_truth
+
+    assert set(STORIES) <= set(stories.STORIES)
+    assert {"hair_red_black", "hair_red_relit", "long_hair_coat"} <= set(STORIES)
+    truth = hair_truth("x", "a test", "notes").to_json()
+    assert truth["labelled"] == ["attribute_drift"] and truth["verdict"] == "pass"
