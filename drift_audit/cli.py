@@ -20,6 +20,7 @@ from drift_audit.cli_output import (
     EXIT_INPUT,
     EXIT_INTERNAL,
     EXIT_PASS,
+    REPORT_KINDS,
     die,
     error_line,
 )
@@ -107,7 +108,7 @@ def audit_command(
         Path | None,
         typer.Option(
             "--contact-sheet",
-            help="Write a PNG contact sheet (characters x clips) to PATH.",
+            help="Write a contact sheet (characters x clips, findings) to PATH: .png, .jpg, .webp.",
             metavar="PATH",
         ),
     ] = None,
@@ -247,7 +248,7 @@ def audit_command(
 
     for clip in report.unreadable:
         error_line(clip.error or f"{clip.path}: unreadable")
-    _write_reports(report, outputs, json_out == "-")
+    _write_reports(report, outputs, json_out == "-", quiet)
     if config.tracks_dir is not None:
         _write_tracks(report, config.tracks_dir)
     if not quiet or json_out != "-":
@@ -289,17 +290,27 @@ def _outputs(
             raise ConfigError(f"{seen[key]} and {option} name the same file {path}")
         seen[key] = option
         outputs[option] = target
+    if sheet_out is not None:
+        from drift_audit.report.formats import image_format
+
+        image_format(sheet_out)  # a format it cannot write is refused before any work
     return outputs
 
 
-def _write_reports(report: Report, outputs: dict[str, Path], json_to_stdout: bool) -> None:
-    """Every asked-for report, each written whole or not at all. Each path is checked
-    again: the audit took time, and a path may have become a FIFO or a link since."""
+def _write_reports(
+    report: Report, outputs: dict[str, Path], json_to_stdout: bool, quiet: bool = False
+) -> None:
+    """Every asked-for report, each written whole or not at all, and a line on stderr
+    naming each file written (unless quiet). Each path is checked again: the audit took
+    time, and a path may have become a FIFO or a link since."""
     from drift_audit.files import report_target, write_atomic
     from drift_audit.report import json as json_report
 
     def write(option: str, render: Callable[[], str | bytes]) -> None:
         write_atomic(report_target(outputs[option], option), render())
+        if not quiet:
+            sys.stderr.write(f"drift-audit: wrote {REPORT_KINDS[option]} {outputs[option]}\n")
+            sys.stderr.flush()
 
     try:
         if json_to_stdout:
@@ -312,8 +323,10 @@ def _write_reports(report: Report, outputs: dict[str, Path], json_to_stdout: boo
             write("--html", lambda: render_html(report))
         if "--contact-sheet" in outputs:
             from drift_audit.report.contact_sheet import render_contact_sheet
+            from drift_audit.report.formats import image_format
 
-            write("--contact-sheet", lambda: render_contact_sheet(report))
+            fmt = image_format(outputs["--contact-sheet"])
+            write("--contact-sheet", lambda: render_contact_sheet(report, fmt))
     except OutputError as exc:
         raise die(str(exc)) from None
 
@@ -354,21 +367,19 @@ def _run(inputs: list[Path | InputError], config: AuditConfig, quiet: bool) -> R
     try:
         if not show:
             return audit(inputs, config)
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+        import shutil
 
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-        ) as progress:
-            task = progress.add_task("starting", total=None)
+        from drift_audit.progress import TerminalProgress
 
-            def hook(stage: str, done: int, total: int) -> None:
-                progress.update(task, description=stage, completed=done, total=total or None)
+        def write(text: str) -> None:
+            sys.stderr.write(text)
+            sys.stderr.flush()
 
-            return audit(inputs, config, hook=hook)
+        progress = TerminalProgress(len(inputs), write, lambda: shutil.get_terminal_size().columns)
+        try:
+            return audit(inputs, config, hook=progress)
+        finally:
+            progress.close()  # the report starts on a clean line
     except DriftAuditError as exc:
         raise die(str(exc)) from None
 

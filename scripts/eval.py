@@ -314,7 +314,8 @@ def score_story(name: str, truth: dict[str, Any], report: Any) -> StoryScore:
         (f.kind, f.clip, identity_of.get(f.character) if f.character else None)
         for f in report.findings
     ]
-    allowed = truth["allowed"] + [{"kind": k, "clip": None, "identity": None} for k in UNLABELLED]
+    unlabelled = [k for k in UNLABELLED if k not in truth.get("labelled", [])]
+    allowed = truth["allowed"] + [{"kind": k, "clip": None, "identity": None} for k in unlabelled]
     kinds, status, not_found = score_findings(reported, truth["expected"], allowed)
     findings = [
         {

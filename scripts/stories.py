@@ -1015,6 +1015,7 @@ def builder_hash() -> str:
     for path in (
         Path(__file__),
         Path(__file__).with_name("stories_findings.py"),
+        Path(__file__).with_name("stories_hair.py"),
         FACES_FILE,
         REPO_ROOT / "scripts" / "media_clips.py",
     ):
@@ -1116,8 +1117,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 from scripts.stories_findings import STORIES_FINDINGS  # noqa: E402  (issue 12's stories)
+from scripts.stories_hair import STORIES as STORIES_HAIR  # noqa: E402  (hair recolours)
 
 STORIES.update(STORIES_FINDINGS)
+STORIES.update(STORIES_HAIR)
 
 if __name__ == "__main__":
     sys.exit(main())

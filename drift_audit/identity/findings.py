@@ -10,7 +10,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from drift_audit.faces.attributes import compare as attribute_compare
+from drift_audit.faces.attributes import changes_since_first
 from drift_audit.identity import evidence as ev
 from drift_audit.identity.characters import (
     Metric,
@@ -188,18 +188,15 @@ def _damage(c: ClipResult) -> list[Finding]:
 
 def _attribute_drift(characters: list[Character]) -> list[Finding]:
     """Hair, clothing, skin or facial hair that changed since the character's first
-    appearance (ΔE2000 thresholds in attributes.THRESHOLDS). Warn: lighting moves
-    colours too, and only the eye can tell a costume change from a re-light."""
+    appearance (attributes.compare). Warn: lighting moves colours too, and only the eye
+    can tell a costume change from a re-light."""
     out = []
     for ch in characters:
         if not ch.attributes:
             continue
-        label = label_of(ch)
-        first = min(ch.attributes)
+        label, first = label_of(ch), min(ch.attributes)
         for clip in sorted(ch.attributes):
-            if clip == first:
-                continue
-            changes = attribute_compare(ch.attributes[first], ch.attributes[clip])
+            changes = changes_since_first(ch.attributes, clip)
             if changes:
                 parts = ", ".join(c.message_fragment for c in changes)
                 out.append(
