@@ -19,6 +19,7 @@ from drift_audit.cli_output import (
     EXIT_FINDINGS,
     EXIT_INPUT,
     EXIT_PASS,
+    REPORT_KINDS,
     die,
     error_line,
 )
@@ -192,7 +193,7 @@ def audit_command(
         Path | None,
         typer.Option(
             "--contact-sheet",
-            help="Write a PNG contact sheet (characters x clips) to PATH.",
+            help="Write a contact sheet (characters x clips, findings) to PATH: .png, .jpg, .webp.",
             metavar="PATH",
         ),
     ] = None,
@@ -246,6 +247,25 @@ def audit_command(
             "--cast",
             help="NAME=IMAGE reference for a character; repeat for each.",
             metavar="NAME=IMAGE",
+        ),
+    ] = None,
+    script: Annotated[
+        Path | None,
+        typer.Option(
+            "--script",
+            help="CSV, JSON or YAML file: clips (index, file name or glob) -> the --cast "
+            "names expected in them; missing and unexpected characters are checked "
+            "against it.",
+            metavar="FILE",
+        ),
+    ] = None,
+    tracks_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--tracks",
+            help="Write every tracked face box to DIR in MOTChallenge text, one "
+            "<clip index>-<stem>.txt per clip.",
+            metavar="DIR",
         ),
     ] = None,
     embedder: Annotated[
@@ -311,10 +331,13 @@ def audit_command(
     from drift_audit.config import AuditConfig
     from drift_audit.errors import ConfigError
     from drift_audit.inputs import collect
+    from drift_audit.script import load_script
 
     file_config = ctx.meta.get(_CONFIG_FILE)
     try:
         config = AuditConfig(
+            script=load_script(script) if script is not None else None,
+            tracks_dir=tracks_dir,
             sample_fps=sample_fps,
             redetect_s=redetect,
             min_face_px=min_face,
@@ -353,13 +376,20 @@ def audit_command(
         warning_line(line)
     if not given.clips:
         raise die("no clips given (stdin was empty)")
+    if config.script is not None:
+        try:
+            config.script.check_clips([_shown(p) for p in given.clips])
+        except ConfigError as exc:
+            raise die(str(exc)) from None
 
     report = _run(given.clips, config, quiet)
     interrupts.check()  # a signal during the last stage: the previous report stays
 
     for clip in report.unreadable:
         error_line(clip.error or f"{clip.path}: unreadable")
-    _write_reports(report, outputs, json_out == "-")
+    _write_reports(report, outputs, json_out == "-", quiet)
+    if config.tracks_dir is not None:
+        _write_tracks(report, config.tracks_dir)
     _annotate(report, github, json_out == "-")
     if not quiet or json_out != "-":
         from drift_audit.report.terminal import render
@@ -446,17 +476,27 @@ def _outputs(
             raise ConfigError(f"{seen[key]} and {option} name the same file {path}")
         seen[key] = option
         outputs[option] = target
+    if sheet_out is not None:
+        from drift_audit.report.formats import image_format
+
+        image_format(sheet_out)  # a format it cannot write is refused before any work
     return outputs
 
 
-def _write_reports(report: Report, outputs: dict[str, Path], json_to_stdout: bool) -> None:
-    """Every asked-for report, each written whole or not at all. Each path is checked
-    again: the audit took time, and a path may have become a FIFO or a link since."""
+def _write_reports(
+    report: Report, outputs: dict[str, Path], json_to_stdout: bool, quiet: bool = False
+) -> None:
+    """Every asked-for report, each written whole or not at all, and a line on stderr
+    naming each file written (unless quiet). Each path is checked again: the audit took
+    time, and a path may have become a FIFO or a link since."""
     from drift_audit.files import report_target, write_atomic
     from drift_audit.report import json as json_report
 
     def write(option: str, render: Callable[[], str | bytes]) -> None:
         write_atomic(report_target(outputs[option], option), render())
+        if not quiet:
+            sys.stderr.write(f"drift-audit: wrote {REPORT_KINDS[option]} {outputs[option]}\n")
+            sys.stderr.flush()
 
     try:
         if json_to_stdout:
@@ -469,8 +509,10 @@ def _write_reports(report: Report, outputs: dict[str, Path], json_to_stdout: boo
             write("--html", lambda: render_html(report))
         if "--contact-sheet" in outputs:
             from drift_audit.report.contact_sheet import render_contact_sheet
+            from drift_audit.report.formats import image_format
 
-            write("--contact-sheet", lambda: render_contact_sheet(report))
+            fmt = image_format(outputs["--contact-sheet"])
+            write("--contact-sheet", lambda: render_contact_sheet(report, fmt))
         if "--junit" in outputs:
             from drift_audit.report.junit import render_junit
 
@@ -485,6 +527,24 @@ def _write_reports(report: Report, outputs: dict[str, Path], json_to_stdout: boo
             write("--otio", lambda: render_otio(report))
     except OutputError as exc:
         raise die(str(exc)) from None
+
+
+def _shown(clip: Path | InputError) -> str:
+    """A clip argument as a path string (the one an unreadable clip was given as)."""
+    return str(clip) if isinstance(clip, Path) else clip.path
+
+
+def _write_tracks(report: Report, folder: Path) -> None:
+    """--tracks: one MOTChallenge text file per readable clip, each written whole."""
+    from drift_audit.files import write_atomic
+    from drift_audit.report.mot import mot_files
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in mot_files(report).items():
+            write_atomic(folder / name, text)
+    except OSError as exc:
+        raise die(f"--tracks {folder}: cannot write ({exc.strerror or exc})") from None
 
 
 def _check_extras(
@@ -549,21 +609,19 @@ def _run(inputs: list[Path | InputError], config: AuditConfig, quiet: bool) -> R
     try:
         if not show:
             return audit(inputs, config)
-        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+        import shutil
 
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TimeElapsedColumn(),
-            console=err,
-            transient=True,
-        ) as progress:
-            task = progress.add_task("starting", total=None)
+        from drift_audit.progress import TerminalProgress
 
-            def hook(stage: str, done: int, total: int) -> None:
-                progress.update(task, description=stage, completed=done, total=total or None)
+        def write(text: str) -> None:
+            sys.stderr.write(text)
+            sys.stderr.flush()
 
-            return audit(inputs, config, hook=hook)
+        progress = TerminalProgress(len(inputs), write, lambda: shutil.get_terminal_size().columns)
+        try:
+            return audit(inputs, config, hook=progress)
+        finally:
+            progress.close()  # the report starts on a clean line
     except DriftAuditError as exc:
         raise die(str(exc)) from None
 

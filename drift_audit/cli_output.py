@@ -21,3 +21,14 @@ def error_line(message: str) -> None:
 def die(message: str, code: int = EXIT_INPUT) -> typer.Exit:
     error_line(message)
     return typer.Exit(code)
+
+
+REPORT_KINDS = {
+    "--json": "JSON report",
+    "--html": "HTML report",
+    "--contact-sheet": "contact sheet",
+    "--junit": "JUnit XML",
+    "--csv": "CSV of findings",
+    "--otio": "OpenTimelineIO timeline",
+}
+"""Report option -> how the line naming a written report file calls it."""

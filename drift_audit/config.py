@@ -8,6 +8,7 @@ from pathlib import Path
 from drift_audit.decode.registry import DECODERS
 from drift_audit.errors import ConfigError
 from drift_audit.identity.embedders import registry as embedders
+from drift_audit.script import Script
 
 EMBEDDERS = embedders.CHOICES  # one table names the embedders: identity/embedders/registry.py
 DEVICES = ("auto", "cpu", "cuda")
@@ -69,6 +70,10 @@ class AuditConfig:
             unreadable) is a fail finding (drift_audit.provenance).
         trust_anchors: a PEM file of the certificate authorities whose C2PA signers
             are trusted (None: none is; the state is then at best "untrusted").
+        script: which cast members each clip is expected to show (`--script`); every
+            name in it must be a `cast` name.
+        tracks_dir: where `--tracks` writes each clip's face tracks in MOTChallenge
+            text form (None: not written); an existing path must be a folder.
     """
 
     sample_fps: float = 5.0
@@ -98,6 +103,8 @@ class AuditConfig:
     sequence_fps: float = 24.0
     require_provenance: bool = False
     trust_anchors: Path | None = None
+    script: Script | None = None
+    tracks_dir: Path | None = None
 
     def __post_init__(self) -> None:
         checks: list[tuple[bool, str]] = [
@@ -182,3 +189,27 @@ class AuditConfig:
             raise ConfigError("--cast names must be unique")
         if self.weights is not None and self.embedder == "dlib":
             raise ConfigError("--weights is for the facenet embedder, not dlib")
+        self._check_script(set(names))
+        if (
+            self.tracks_dir is not None
+            and self.tracks_dir.exists()
+            and not self.tracks_dir.is_dir()
+        ):
+            raise ConfigError(f"--tracks {self.tracks_dir}: is not a folder")
+
+    def _check_script(self, cast: set[str]) -> None:
+        """Every name the script expects must be a --cast name: only cast members are
+        recognised by face."""
+        if self.script is None:
+            return
+        for name, entry in sorted(self.script.names.items()):
+            if name not in cast:
+                known = (
+                    f"the --cast names are {', '.join(sorted(cast))}"
+                    if cast
+                    else ("no --cast was given")
+                )
+                raise ConfigError(
+                    f"{self.script.where(entry)}: {name!r} is not a --cast name ({known}); "
+                    "a script names cast members given with --cast NAME=IMAGE"
+                )

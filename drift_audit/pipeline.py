@@ -159,6 +159,7 @@ def _metric(config: AuditConfig, models: Models) -> tuple[Metric, EmbedderInfo]:
         embedder.centroid,
         config.threshold or embedder.threshold,
         embedder.uncertain_margin,
+        different_margin=embedder.different_margin,
     )
     info = EmbedderInfo(
         embedder.name,
@@ -166,6 +167,7 @@ def _metric(config: AuditConfig, models: Models) -> tuple[Metric, EmbedderInfo]:
         metric.threshold,
         metric.uncertain_margin,
         models.choice,
+        different_margin=metric.different_margin,
     )
     return metric, info
 
@@ -191,27 +193,19 @@ def _identify(
     refs = np.stack([cast[name] for name in sorted(cast)]) if cast else None
     labels = np.zeros(0, np.int64)
     fixed = config.threshold is not None
-    if not tracks:
-        calibration = calibrate(metric, np.zeros((0, 0)), _NO_PAIRS, refs, fixed)
-        metric = replace(metric, threshold=calibration.threshold)
-    else:
-        cents = metric.centroids(tracks)  # (n_tracks, d)
-        pairs = cannot_link_pairs(tracks)  # (k, 2): tracks that share a frame
-        calibration = calibrate(metric, cents, (pairs[:, 0], pairs[:, 1]), refs, fixed)
-        metric = replace(
-            metric, threshold=calibration.threshold, measured_threshold=metric.threshold
-        )
+    cents = metric.centroids(tracks) if tracks else np.zeros((0, 0))  # (n_tracks, d)
+    pairs = cannot_link_pairs(tracks)  # (k, 2): tracks that are two people
+    calibration = calibrate(metric, cents, (pairs[:, 0], pairs[:, 1]), refs, fixed)
+    metric = replace(metric, threshold=calibration.threshold, measured_threshold=metric.threshold)
+    if tracks:
         weak = np.array([float(t.crop_quality.max()) < WEAK_EVIDENCE for t in tracks])
         labels = cluster_vectors(
             cents, metric.similarity, pairs, metric.threshold, weak, 2 * metric.uncertain_margin
         )
         labels = link_generations(tracks, labels, metric)
     characters = build_characters(tracks, labels, ok, metric, cast, cast_images)
-    found = findings(characters, tracks, ok, metric, cast, config.extras_fail)
+    found = findings(characters, tracks, ok, metric, cast, config.extras_fail, config.script)
     return characters, found, calibration
-
-
-_NO_PAIRS = (np.zeros(0, np.int64), np.zeros(0, np.int64))
 
 
 def _open_cache(

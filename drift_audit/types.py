@@ -284,6 +284,7 @@ class EmbedderInfo:
     uncertain_margin: float
     choice: str  # why this embedder was used
     calibration: Calibration | None = None
+    different_margin: float | None = None  # below the threshold; None: uncertain_margin
 
 
 @dataclass

@@ -3,9 +3,11 @@
 
 Each edit changes one appearance attribute, the way a generator drifting between
 clips might: dark hair turned blond or red, the garment below the chin recoloured,
-a beard painted on, the skin tinted. The masks come from the face box, landmarks,
-colours and a GrabCut of the head, not from the regions `attributes.measure`
-samples, so an edit is not the measurement run backwards.
+a beard painted on, the skin tinted; and, on long hair painted over the shoulders
+(none of the photos has any), auburn hair turned near-black, brown hair turned blond,
+the coat under the hair recoloured, and the whole photo relit as controls. The masks
+come from the face box, landmarks, colours and a GrabCut of the head, not from the
+regions `attributes.measure` samples, so an edit is not the measurement run backwards.
 
 Usage:
     python scripts/attribute_edits.py OUTDIR   # each photo in ../shared/media/faces
@@ -25,7 +27,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from drift_audit.faces.colour import delta_e2000, rgb_to_lab  # noqa: E402
+from drift_audit.faces.colour import delta_e2000, lab_to_rgb, rgb_to_lab  # noqa: E402
 
 MEDIA = REPO_ROOT.parent / "shared" / "media"
 
@@ -35,6 +37,12 @@ BURGUNDY = np.array([28.0, 32.0, 10.0])  # Lab of a burgundy jacket
 LIGHT_GREY = np.array([72.0, 0.0, 4.0])  # Lab of a light grey jacket
 TAN = np.array([-15.0, 12.0, 22.0])  # Lab shift: skin turned darker and orange
 BEARD = np.array([38.0, 30.0, 24.0])  # RGB of the painted beard (dark brown)
+
+AUBURN = np.array([27.0, 24.0, 28.0])  # Lab of long auburn hair (issue 12: 26, 23, 27)
+NEAR_BLACK = np.array([26.0, 3.0, 5.0])  # Lab of the same hair dyed near-black
+BROWN = np.array([32.0, 7.0, 14.0])  # Lab of mid-brown hair
+WARM_DIM = (0.75, 0.6, 0.42)  # linear-light gains: tungsten, a stop darker
+COOL_BRIGHT = (1.1, 1.25, 1.5)  # linear-light gains: bluish shade light, brighter
 
 EDITS = {
     "hair_blond": "hair",
@@ -46,6 +54,18 @@ EDITS = {
 }
 """Edit name -> the attribute it changes."""
 
+LONG_HAIR_EDITS = {
+    "long_black": ("long_red", "hair"),
+    "long_blond": ("long_brown", "hair"),
+    "long_red_coat": ("long_red", "upper_clothing"),
+    "long_red_warm": ("long_red", None),
+    "long_brown_cool": ("long_brown", None),
+}
+"""Edits on long hair painted on the photo: name -> (the edit it is compared with, the
+attribute it changes or None for a control). long_red and long_brown paint long auburn
+and brown hair; long_black and long_blond recolour it; long_red_coat recolours the coat
+under the auburn hair; the controls relight the whole photo (WARM_DIM, COOL_BRIGHT)."""
+
 
 def load_photo(path: Path, max_side: int = 640) -> np.ndarray:
     """(H, W, 3) uint8 RGB, shrunk (area averaging) so its longer side is <= max_side."""
@@ -56,13 +76,6 @@ def load_photo(path: Path, max_side: int = 640) -> np.ndarray:
     if scale < 1:
         bgr = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     return np.ascontiguousarray(bgr[..., ::-1])
-
-
-def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
-    """(..., 3) CIELAB (true units) -> (..., 3) uint8 RGB, clipped to the gamut."""
-    flat = np.asarray(lab, np.float32).reshape(-1, 1, 3)
-    rgb = cv2.cvtColor(flat, cv2.COLOR_LAB2RGB).reshape(np.shape(lab))
-    return np.clip(np.round(rgb * 255), 0, 255).astype(np.uint8)
 
 
 def _soft(mask: np.ndarray, sigma: float) -> np.ndarray:
@@ -83,6 +96,50 @@ def shift_to(frame: np.ndarray, mask: np.ndarray, target: np.ndarray) -> np.ndar
     lab = rgb_to_lab(frame).reshape(-1, 3)
     mean = np.average(lab, axis=0, weights=mask.ravel() + 1e-9)
     return shift(frame, mask, np.asarray(target) - mean)
+
+
+def relight(frame: np.ndarray, gains: tuple[float, float, float]) -> np.ndarray:
+    """The whole frame under another light: per-channel gains in linear light."""
+    linear = (frame.astype(np.float32) / 255.0) ** 2.2 * np.array(gains, np.float32)
+    out = np.clip(linear, 0.0, 1.0) ** (1 / 2.2)
+    return np.clip(np.round(255.0 * out), 0, 255).astype(np.uint8)
+
+
+def long_hair_mask(shape: tuple[int, int], box: np.ndarray) -> np.ndarray:
+    """(H, W) float32 0..1: long hair around a face box: a cap from above the skull to
+    the forehead and two curtains beside the face that fall over the shoulders (to 2.2
+    box heights below the box top), narrowing below the chin; the face oval left free.
+    The shape follows the box only, not the regions the attributes are measured in."""
+    fx0, fy0, fx1, fy1 = (float(v) for v in box)
+    w, h = fx1 - fx0, fy1 - fy0
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
+    u, v = (xx - (fx0 + fx1) / 2) / w, (yy - fy0) / h
+    cap = (u / 0.95) ** 2 + ((v - 0.25) / 0.88) ** 2 <= 1
+    taper = np.clip((v - 1.0) / 0.4, 0.0, 1.0)
+    curtains = (np.abs(u) < 0.95) & (np.abs(u) > 0.46 - 0.16 * taper) & (v > 0.2) & (v < 2.2)
+    face = (u / 0.46) ** 2 + ((v - 0.6) / 0.5) ** 2 <= 1
+    hair = ((cap | curtains) & ~face).astype(np.float32)
+    return np.asarray(cv2.GaussianBlur(hair, (0, 0), 1.2), np.float32)
+
+
+def hair_texture(shape: tuple[int, int], lab: np.ndarray, seed: int = 7) -> np.ndarray:
+    """(H, W, 3) float32 RGB 0..1: hair of Lab colour `lab`, streaked along its length
+    (lightness +-4 in vertical strands)."""
+    rng = np.random.default_rng(seed)
+    noise = rng.normal(0, 1, shape).astype(np.float32)
+    strands = cv2.GaussianBlur(noise, (0, 0), 0.7, sigmaY=5)
+    img = np.empty((*shape, 3), np.float32)
+    img[:] = lab
+    img[..., 0] += 4.0 * strands / max(float(strands.std()), 1e-6)
+    return lab_to_rgb(img).astype(np.float32) / 255.0
+
+
+def paint_long_hair(frame: np.ndarray, box: np.ndarray, lab: np.ndarray) -> np.ndarray:
+    """The frame with long hair of colour `lab` painted around the face (long_hair_mask)."""
+    mask = long_hair_mask(frame.shape[:2], box)[..., None]
+    rgb = hair_texture(frame.shape[:2], lab)
+    out = frame.astype(np.float32) / 255.0 * (1 - mask) + rgb * mask
+    return np.clip(np.round(out * 255.0), 0, 255).astype(np.uint8)
 
 
 def head_foreground(frame: np.ndarray, box: np.ndarray) -> np.ndarray:
@@ -216,7 +273,10 @@ class PhotoEdits:
         return np.clip(np.round(out), 0, 255).astype(np.uint8)
 
     def edit(self, name: str) -> np.ndarray:
-        """(H, W, 3) uint8 RGB: the photo with the edit `name` (a key of EDITS)."""
+        """(H, W, 3) uint8 RGB: the photo with the edit `name` (a key of EDITS or
+        LONG_HAIR_EDITS, or long_red / long_brown)."""
+        if name.startswith("long_"):
+            return self.long_hair(name)
         if name == "beard":
             return self.beard()
         if name == "skin_tan":
@@ -226,6 +286,16 @@ class PhotoEdits:
             return shift_to(self.frame, self.hair_mask, targets[name])
         targets = {"clothing_burgundy": BURGUNDY, "clothing_light_grey": LIGHT_GREY}
         return shift_to(self.frame, self.clothing_mask, targets[name])
+
+    def long_hair(self, name: str) -> np.ndarray:
+        """The long-hair edits (see LONG_HAIR_EDITS)."""
+        colours = {"long_red": AUBURN, "long_black": NEAR_BLACK, "long_brown": BROWN}
+        colours |= {"long_blond": BLOND, "long_red_warm": AUBURN, "long_brown_cool": BROWN}
+        colours |= {"long_red_coat": AUBURN}
+        base = self.edit("clothing_burgundy") if name == "long_red_coat" else self.frame
+        out = paint_long_hair(base, self.box, colours[name])
+        lights = {"long_red_warm": WARM_DIM, "long_brown_cool": COOL_BRIGHT}
+        return relight(out, lights[name]) if name in lights else out
 
 
 def main(argv: list[str]) -> int:
@@ -244,7 +314,8 @@ def main(argv: list[str]) -> int:
             continue
         i = int(np.argmax(faces.size))
         edits = PhotoEdits(frame, faces.xyxy[i], faces.landmarks[i])
-        row = np.hstack([frame, *(edits.edit(name) for name in EDITS)])
+        names = [*EDITS, "long_red", *LONG_HAIR_EDITS]
+        row = np.hstack([frame, *(edits.edit(name) for name in names)])
         cv2.imwrite(str(out / f"{path.stem}.png"), row[..., ::-1])
         print(out / f"{path.stem}.png")
     return 0

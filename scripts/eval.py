@@ -314,7 +314,8 @@ def score_story(name: str, truth: dict[str, Any], report: Any) -> StoryScore:
         (f.kind, f.clip, identity_of.get(f.character) if f.character else None)
         for f in report.findings
     ]
-    allowed = truth["allowed"] + [{"kind": k, "clip": None, "identity": None} for k in UNLABELLED]
+    unlabelled = [k for k in UNLABELLED if k not in truth.get("labelled", [])]
+    allowed = truth["allowed"] + [{"kind": k, "clip": None, "identity": None} for k in unlabelled]
     kinds, status, not_found = score_findings(reported, truth["expected"], allowed)
     findings = [
         {
@@ -638,7 +639,8 @@ def main(argv: list[str] | None = None) -> int:
         for k, name in enumerate(names, start=1):
             t0 = time.perf_counter()
             paths: list[Path | InputError] = list(clip_paths(folders[name], truths[name]))
-            report = audit(paths, config, models=models)
+            story_config = _story_config(config, folders[name], truths[name], MEDIA)
+            report = audit(paths, story_config, models=models)
             seconds[name] = time.perf_counter() - t0
             scores.append(score_story(name, truths[name], report))
             print(
@@ -660,6 +662,27 @@ def main(argv: list[str] | None = None) -> int:
     print(render_text(results, seconds, truths))
     print(f"\nwrote {args.json} and {args.markdown} ({timings['total']:.0f} s)", file=sys.stderr)
     return 0
+
+
+def _story_config(config: Any, folder: Path, truth: dict[str, Any], media: Path) -> Any:
+    """The audit's settings for one story: the defaults, plus the cast (images under
+    ../shared/media) and the script (a file in the story folder) its truth's "options"
+    name (scripts/stories_findings.py)."""
+    from dataclasses import replace
+
+    from drift_audit.config import CastMember
+    from drift_audit.script import load_script
+
+    options = truth.get("options", {})
+    if not options:
+        return config
+    cast = tuple(CastMember(n, media / p) for n, p in sorted(options.get("cast", {}).items()))
+    script = load_script(folder / options["script"]) if "script" in options else None
+    if script is not None:
+        from scripts.stories import clip_paths
+
+        script.check_clips([str(p) for p in clip_paths(folder, truth)])
+    return replace(config, cast=cast, script=script)
 
 
 def _timings(seconds: dict[str, float], build_s: float, started: float) -> dict[str, float]:

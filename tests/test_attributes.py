@@ -29,7 +29,7 @@ from drift_audit.faces.attributes import (
     facial_hair_score,
     measure,
 )
-from drift_audit.faces.colour import colour_name, delta_e2000, rgb_to_lab
+from drift_audit.faces.colour import colour_name, delta_e2000, hair_name, rgb_to_lab
 from drift_audit.faces.regions import regions
 
 MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
@@ -146,6 +146,9 @@ def synthetic_face(
     top: float = 140.0,
     beard: bool = False,
     bald: bool = False,
+    long_hair: tuple[int, int, int] | None = None,
+    background: tuple[int, int, int] = (128, 128, 128),
+    shirt: tuple[int, int, int] = (20, 30, 70),
 ) -> Synthetic:
     """A flat-coloured face: skin oval, a cap of hair above it, a shirt below, grey
     around; the box is 100 x 130 px with its top at `top`.
@@ -154,16 +157,29 @@ def synthetic_face(
         size: (width, height) of the frame.
         beard: paint the chin beard-coloured.
         bald: paint the cap skin-coloured.
+        long_hair: paint the cap this colour, and hair of it falling beside the face
+            0.5-0.95 box widths off its axis down over the shirt to 2.2 box heights.
+        background: the colour around the head.
+        shirt: the colour of the shirt.
     """
     width, height = size
     x0, w, h = 100.0, 100.0, 130.0
     box = np.array([x0, top, x0 + w, top + h])
     cx = x0 + w / 2
     frame = np.empty((height, width, 3), np.uint8)
-    frame[:] = BACKGROUND_RGB
+    frame[:] = background
     centre = (round(cx), round(top + 0.45 * h))
-    cv2.ellipse(frame, centre, (round(0.55 * w), round(0.7 * h)), 0, 0, 360, HAIR_RGB, -1)
-    cv2.rectangle(frame, (0, round(top + h + 0.15 * h)), (width, height), SHIRT_RGB, -1)
+    hair = long_hair or HAIR_RGB
+    cv2.ellipse(frame, centre, (round(0.55 * w), round(0.7 * h)), 0, 0, 360, hair, -1)
+    cv2.rectangle(frame, (0, round(top + h + 0.15 * h)), (width, height), shirt, -1)
+    if long_hair is not None:
+        for sign in (-1, 1):
+            x_in, x_out = round(cx + sign * 0.45 * w), round(cx + sign * 0.95 * w)
+            p0, p1 = (
+                (min(x_in, x_out), round(top + 0.2 * h)),
+                (max(x_in, x_out), round(top + 2.2 * h)),
+            )
+            cv2.rectangle(frame, p0, p1, long_hair, -1)
     skin = (round(0.5 * w), round(0.6 * h))
     cv2.ellipse(frame, (round(cx), round(top + 0.55 * h)), skin, 0, 0, 360, SKIN_RGB, -1)
     if bald:
@@ -279,10 +295,58 @@ def test_a_tiny_face_measures_nothing() -> None:
     np.testing.assert_array_equal(measure(face.frame, box, face.landmarks), 0.0)
 
 
-@pytest.mark.xfail(strict=True, reason="a bald head reads the background above it as hair")
 def test_a_bald_head_has_no_hair_colour() -> None:
+    # above the scalp is the background, the colour seen beside the head at eye level
     face = synthetic_face(bald=True)
     assert measure(face.frame, face.box, face.landmarks)[HAIR, 3] == 0.0
+
+
+def test_a_new_backdrop_behind_a_bald_head_is_no_hair_change() -> None:
+    navy, green = (
+        synthetic_face(bald=True, background=(40, 50, 110)),
+        synthetic_face(bald=True, background=(40, 110, 60)),
+    )
+    before, after = (measure(f.frame, f.box, f.landmarks) for f in (navy, green))
+    assert "hair" not in [c.attribute for c in compare(before, after)]
+
+
+AUBURN_RGB = (95, 45, 25)  # Lab about (27, 24, 28)
+RED_COAT = (150, 40, 45)
+
+
+def test_long_hair_over_the_shoulders_is_hair_not_clothing() -> None:
+    short = synthetic_face()
+    long = synthetic_face(long_hair=AUBURN_RGB)
+    values = measure(long.frame, long.box, long.landmarks)
+    assert delta_e2000(values[HAIR, :3], lab_of(AUBURN_RGB)) < 1.0
+    assert delta_e2000(values[CLOTHING, :3], lab_of(SHIRT_RGB)) < 1.0  # not the hair on it
+    short_values = measure(short.frame, short.box, short.landmarks)
+    assert "upper_clothing" not in [c.attribute for c in compare(short_values, values)]
+
+
+def test_a_coat_change_under_long_hair_is_found_as_clothing() -> None:
+    before = synthetic_face(long_hair=AUBURN_RGB)
+    after = synthetic_face(long_hair=AUBURN_RGB, shirt=RED_COAT)
+    changes = compare(*(measure(f.frame, f.box, f.landmarks) for f in (before, after)))
+    assert [(c.attribute, c.after_name) for c in changes] == [("upper_clothing", "red")]
+
+
+def test_long_hair_dyed_black_is_hair_not_clothing() -> None:
+    before = synthetic_face(long_hair=AUBURN_RGB)
+    after = synthetic_face(long_hair=(40, 38, 36))
+    changes = compare(*(measure(f.frame, f.box, f.landmarks) for f in (before, after)))
+    assert [(c.attribute, c.before_name, c.after_name) for c in changes] == [
+        ("hair", "auburn", "black")
+    ]
+
+
+def test_long_hair_the_colour_of_the_backdrop_is_no_hair_and_no_clothing() -> None:
+    # hair and backdrop cannot be told apart: no hair colour, and the clothing is the
+    # shirt, not the hair-and-backdrop colour beside the face
+    face = synthetic_face(long_hair=AUBURN_RGB, background=AUBURN_RGB)
+    values = measure(face.frame, face.box, face.landmarks)
+    assert values[HAIR, 3] == 0.0
+    assert delta_e2000(values[CLOTHING, :3], lab_of(SHIRT_RGB)) < 1.0
 
 
 # --- aggregate, facial_hair_score and compare on hand-made values ---------------------
@@ -332,6 +396,63 @@ def test_compare_reports_a_hair_change_with_names_and_delta() -> None:
         float(delta_e2000(np.array([25, 6, 8]), np.array([72, 4, 30])))
     )
     assert change.message_fragment == f"hair dark brown → blond (ΔE {change.delta_e:.0f})"
+
+
+@pytest.mark.parametrize(
+    ("lab", "name"),
+    [
+        ((26, 23, 27), "auburn"),
+        ((32, 48, 22), "red"),
+        ((50, 30, 45), "ginger"),
+        ((65, 22, 38), "strawberry blond"),
+        ((72, 4, 30), "blond"),
+        ((52, 6, 24), "dark blond"),
+        ((80, 2, 8), "platinum"),
+        ((60, 0, 1), "grey"),
+        ((78, 0, 1), "silver"),
+        ((92, 0, 1), "white"),
+        ((28, 4, 6), "black"),
+        ((25, 6, 8), "dark brown"),
+        ((40, 8, 16), "brown"),
+        ((52, 6, 14), "light brown"),
+    ],
+)
+def test_hair_is_named_as_a_colourist_would(lab: tuple[float, float, float], name: str) -> None:
+    assert hair_name(np.array(lab, np.float64)) == name
+
+
+def test_auburn_turned_near_black_is_found_below_the_hair_threshold() -> None:
+    before, after = values_of(hair=(26, 23, 27)), values_of(hair=(28, 4, 6))
+    delta = float(delta_e2000(np.array([26, 23, 27]), np.array([28, 4, 6])))
+    # 15.8 in issue 12, measured on the unrounded colours
+    assert delta == pytest.approx(15.5, abs=0.05) and delta < THRESHOLDS["hair"]
+    (change,) = compare(before, after)
+    assert (change.attribute, change.before_name, change.after_name) == ("hair", "auburn", "black")
+    assert change.message_fragment == (
+        "hair auburn → black (ΔE 16; dark hair, chroma 35 → 7, hue 50° → 56°)"
+    )
+
+
+def relit(lab: tuple[float, float, float], gains: tuple[float, float, float]) -> np.ndarray:
+    """A Lab colour as a camera sees it under another light (linear-light gains)."""
+    from drift_audit.faces.colour import lab_to_rgb
+    from scripts.attribute_edits import relight
+
+    pixel = lab_to_rgb(np.array(lab, np.float32)).reshape(1, 1, 3)
+    return rgb_to_lab(relight(pixel, gains)).reshape(3)
+
+
+@pytest.mark.parametrize(
+    "gains", [(0.75, 0.6, 0.42), (1.1, 1.25, 1.5), (0.5, 0.5, 0.5), (0.6, 0.7, 0.9)]
+)
+@pytest.mark.parametrize("hair", [(26, 23, 27), (32, 7, 14), (25, 6, 8), (32, 48, 22)])
+def test_the_same_dark_hair_under_another_light_is_no_change(
+    gains: tuple[float, float, float], hair: tuple[float, float, float]
+) -> None:
+    skin = (65.0, 18.0, 24.0)
+    before = values_of(hair=hair, skin=skin)
+    after = values_of(hair=tuple(relit(hair, gains)), skin=tuple(relit(skin, gains)))
+    assert "hair" not in [c.attribute for c in compare(before, after)]
 
 
 @pytest.mark.parametrize(("step", "reported"), [(17.9, False), (18.1, True)])
@@ -539,7 +660,7 @@ def test_an_edit_is_found_as_its_attribute_only(
     assert [c.attribute for c in changes] == [EDITS[kind]], [c.message_fragment for c in changes]
     change = changes[0]
     if kind == "hair_blond":
-        assert change.after_name == "blond"
+        assert change.after_name in ("blond", "dark blond")
     if kind == "hair_red":
         assert change.after_name == "red"
     if kind == "beard" and name in SHAVED:
@@ -588,3 +709,66 @@ def test_a_real_beard_is_told_from_a_shaved_chin(photos: dict[str, Photo]) -> No
 @pytest.mark.parametrize(("a", "b"), [("biden1", "biden2")])
 def test_skin_under_other_light_raises_no_finding(photos: dict[str, Photo], a: str, b: str) -> None:
     assert "skin" not in [c.attribute for c in compare(photos[a].values, photos[b].values)]
+
+
+# long hair painted on the photos (none has any): recoloured, and relit as controls
+LONG_HAIR = ["alex1", "alex2", "alex3", "biden1", "biden2", "lmm1", "obama1", "obama2", "obama4"]
+LONG_HAIR_CASES = [
+    *((name, "long_black") for name in [*LONG_HAIR, "obama3"]),
+    *((name, "long_blond") for name in LONG_HAIR),  # obama3: blond before golden curtains
+    *((name, "long_red_coat") for name in EDITED["clothing_burgundy"]),
+]
+
+
+@real_photos
+@pytest.mark.parametrize(("name", "kind"), LONG_HAIR_CASES)
+def test_a_long_hair_edit_is_found_as_its_attribute_only(
+    photos: dict[str, Photo], edits: Edit, name: str, kind: str
+) -> None:
+    from scripts.attribute_edits import LONG_HAIR_EDITS
+
+    p = photos[name]
+    base, attribute = LONG_HAIR_EDITS[kind]
+    before, after = (measure(edits(name, k), p.box, p.landmarks) for k in (base, kind))
+    changes = compare(before, after)
+    assert [c.attribute for c in changes] == [attribute], [c.message_fragment for c in changes]
+    if kind == "long_black":
+        assert (changes[0].before_name, changes[0].after_name) == ("auburn", "black")
+    if kind == "long_blond":
+        assert changes[0].after_name == "blond"
+
+
+@real_photos
+@pytest.mark.parametrize("kind", ["long_red_warm", "long_brown_cool"])
+@pytest.mark.parametrize("name", [*LONG_HAIR, "obama3"])
+def test_long_hair_under_another_light_is_no_hair_change(
+    photos: dict[str, Photo], edits: Edit, name: str, kind: str
+) -> None:
+    from scripts.attribute_edits import LONG_HAIR_EDITS
+
+    p = photos[name]
+    base, _ = LONG_HAIR_EDITS[kind]
+    before, after = (measure(edits(name, k), p.box, p.landmarks) for k in (base, kind))
+    # the coat under a warm light may move (see README: clothing follows the light)
+    assert "hair" not in [c.attribute for c in compare(before, after)]
+
+
+@real_photos
+def test_blond_long_hair_before_golden_curtains_is_not_taken_for_clothing(
+    photos: dict[str, Photo], edits: Edit
+) -> None:
+    p = photos["obama3"]
+    blond = measure(edits("obama3", "long_blond"), p.box, p.landmarks)
+    assert blond[HAIR, 3] == 0.0  # hair and backdrop look alike: not measured
+    brown = measure(edits("obama3", "long_brown"), p.box, p.landmarks)
+    assert compare(brown, blond) == []  # and not "upper clothing navy -> blond"
+
+
+def test_hair_stories_are_in_make_eval_with_attribute_drift_labelled() -> None:
+    from scripts import stories
+    from scripts.stories_hair import STORIES, hair_truth
+
+    assert set(STORIES) <= set(stories.STORIES)
+    assert {"hair_red_black", "hair_red_relit", "long_hair_coat"} <= set(STORIES)
+    truth = hair_truth("x", "a test", "notes").to_json()
+    assert truth["labelled"] == ["attribute_drift"] and truth["verdict"] == "pass"

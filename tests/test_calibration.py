@@ -60,3 +60,18 @@ def test_the_raise_stops_at_the_ceiling_and_a_set_threshold_never_moves() -> Non
     assert calibrate(METRIC, vectors, pairs).threshold == CEILING
     fixed = calibrate(METRIC, vectors, pairs, fixed=True)
     assert fixed.threshold == 0.4 and fixed.reason == "set by --threshold"
+
+
+def test_different_needs_the_measured_lower_margin() -> None:
+    from drift_audit.identity.characters import clip_verdict
+    from drift_audit.identity.embedders.dlib import DlibEmbedder
+
+    t, up, down = DlibEmbedder.threshold, DlibEmbedder.uncertain_margin, 0.08
+    assert DlibEmbedder.different_margin == down
+    # make calibrate: the highest different-person similarity measured is 0.326, so a
+    # fail starts below 0.32; 0.33 (a watercolour of the same man) is uncertain.
+    assert clip_verdict(0.33, 1.0, t, up, None, down) == "uncertain"
+    assert clip_verdict(0.31, 1.0, t, up, None, down) == "different"
+    assert clip_verdict(0.33, 1.0, t, up, None) == "different"  # the symmetric margin
+    assert clip_verdict(0.31, 0.1, t, up, None, down) == "uncertain"  # thin evidence
+    assert clip_verdict(t + up, 1.0, t, up, None, down) == "same"

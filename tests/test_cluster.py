@@ -432,6 +432,22 @@ def test_cannot_link_pairs_need_a_shared_frame_not_an_overlap() -> None:
     assert cannot_link_pairs([track(0, [0, 2, 4]), track(0, [1, 3, 5])]).tolist() == []
 
 
+def test_tracks_whose_boxes_overlap_where_they_meet_are_not_two_people() -> None:
+    def boxed(frames: list[int], x: float) -> Track:
+        t = track(0, frames)
+        t.faces.xyxy[:] = [x, 100, x + 60, 160]
+        return t
+
+    handed_over = [boxed([0, 5, 10, 15], 100.0), boxed([15, 20, 25], 104.0)]  # one face
+    assert cannot_link_pairs(handed_over).tolist() == []
+    side_by_side = [boxed([0, 5, 10, 15], 100.0), boxed([15, 20, 25], 300.0)]  # two people
+    assert cannot_link_pairs(side_by_side).tolist() == [[0, 1]]
+    # Crossing: the boxes overlap at the first shared frame, lie apart at a later one.
+    crossing = [boxed([0, 5, 10, 15], 100.0), boxed([5, 10], 110.0)]
+    crossing[1].faces.xyxy[1] = [400, 100, 460, 160]
+    assert cannot_link_pairs(crossing).tolist() == [[0, 1]]
+
+
 def test_cannot_link_pairs_equal_the_double_loop() -> None:
     rng = np.random.default_rng(18)
     for _ in range(20):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 import shutil
 import subprocess
@@ -22,6 +23,7 @@ from drift_audit.types import (
     Character,
     ClipResult,
     EmbedderInfo,
+    Evidence,
     Finding,
     Glitch,
     Report,
@@ -115,6 +117,8 @@ class Page(HTMLParser):
         self.srcs: list[str] = []
         self.classes: dict[str, str] = {}
         self.stack: list[str] = []
+        self.cells: list[str] = []  # ids of the td elements open
+        self.frames: list[str] = []  # for each evidence frame, the id of its cell
         self.feed(text)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -127,6 +131,10 @@ class Page(HTMLParser):
             self.hrefs.append(a.get("href") or "")
         if tag == "img":
             self.srcs.append(a.get("src") or "")
+            if a.get("class") == "frame":
+                self.frames.append(self.cells[-1] if self.cells else "")
+        if tag == "td":
+            self.cells.append(a.get("id") or "")
         if tag not in VOID:
             self.stack.append(tag)
 
@@ -134,6 +142,8 @@ class Page(HTMLParser):
         if tag not in VOID:
             assert self.stack and self.stack[-1] == tag, f"</{tag}> closes {self.stack[-1:]}"
             self.stack.pop()
+        if tag == "td":
+            self.cells.pop()
 
 
 def test_page_is_well_formed() -> None:
@@ -278,7 +288,10 @@ def test_contact_sheet_shows_present_thumbnails_only() -> None:
 CHROMIUM = shutil.which("chromium")
 ONLOAD = (
     "<script>addEventListener('load', () => { document.body.dataset.broken = "
-    "[...document.images].filter(i => !i.complete || i.naturalWidth === 0).length; });"
+    "[...document.images].filter(i => !i.complete || i.naturalWidth === 0).length; "
+    "document.body.dataset.outlined = [...document.querySelectorAll('td')].filter("
+    "td => getComputedStyle(td).outlineStyle !== 'none' && "
+    "parseFloat(getComputedStyle(td).outlineWidth) >= 2).map(td => td.id).join(' '); });"
     "</script></body>"
 )
 
@@ -313,3 +326,149 @@ def test_renders_in_chromium(tmp_path: Path) -> None:
     dom = chromium("--dump-dom", "--virtual-time-budget=5000", page.as_uri(), tmp=tmp_path)
     assert 'data-broken="0"' in dom.stdout, dom.stderr[-2000:]
     assert dom.stdout.count("<img") == 5
+    # the cells findings are about are drawn outlined, and only those: C1's drift in
+    # clip 3, C2's swap in clip 1 (a cell without its face), C1's uncertainty in clip 2
+    outlined = re.search(r'data-outlined="([^"]*)"', dom.stdout)
+    assert outlined is not None, dom.stdout[-2000:]
+    assert sorted(outlined[1].split()) == ["C1-clip2", "C1-clip3", "C2-clip1"]
+
+
+# --- cells that point at the failure ------------------------------------------------
+
+
+def clip_file(path: Path, colours: list[tuple[int, int, int]]) -> Path:
+    """A small MJPEG AVI whose frame k is flat colours[k] (RGB), 160 x 120."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), FPS, (160, 120))
+    for rgb in colours:
+        writer.write(np.full((120, 160, 3), rgb[::-1], np.uint8))
+    writer.release()
+    return path
+
+
+def with_evidence(report: Report, ev: Evidence | None) -> Report:
+    report.findings = [
+        dataclasses.replace(f, evidence=ev) if f.kind == "identity_drift" else f
+        for f in report.findings
+    ]
+    return report
+
+
+def test_evidence_frame_is_the_frame_asked_for_with_its_box(tmp_path: Path) -> None:
+    from drift_audit.report.frames import BOX_RGB, evidence_frame
+
+    colours = [(0, 0, 40 * k) for k in range(6)]
+    path = clip_file(tmp_path / "c.avi", colours)
+    ev = Evidence(str(path), 1, 0.0, 0.2, 0, 5, 4, (40.0, 30.0, 120.0, 90.0))
+    img = evidence_frame(ev)
+    assert img is not None and img.shape == (180, 240, 3)  # longer side 240, aspect kept
+    assert np.abs(img[5, 5].astype(int) - colours[4]).max() <= 8  # frame 4, not frame 0
+    box_px = (img.astype(int) - BOX_RGB).__abs__().max(axis=2) <= 30
+    assert box_px[45:135, 60].all() and not box_px[5, 5]  # left edge of the box, x 40 * 1.5
+
+
+def test_no_or_unreadable_evidence_gives_no_frame(tmp_path: Path) -> None:
+    from drift_audit.report.frames import evidence_frame
+
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"not a video" * 100)
+    assert evidence_frame(None) is None
+    assert evidence_frame(Evidence(str(junk), 1, 0.0, 1.0, 0, 9, 3, (0, 0, 4, 4))) is None
+    missing = Evidence(str(tmp_path / "gone.mp4"), 1, 0.0, 1.0, 0, 9, 3, None)
+    assert evidence_frame(missing) is None
+    assert evidence_frame(dataclasses.replace(missing, frame=None)) is None
+    html = render_html(with_evidence(sample_report(), missing))  # still a page
+    assert 'class="frame"' not in html and "gone.mp4 shot 1" in html
+
+
+def test_a_failing_cell_is_outlined_and_shows_its_evidence_frame(tmp_path: Path) -> None:
+    path = clip_file(tmp_path / "c.avi", [(200, 200, 200)] * 5)
+    ev = Evidence(str(path), 2, 0.0, 0.2, 0, 4, 2, (10.0, 10.0, 50.0, 50.0))
+    page = Page(render_html(with_evidence(sample_report(), ev)))
+    classes = {key: value.split() for key, value in page.classes.items()}
+    assert "flag-bad" in classes[cell_id("C1", 3)]
+    assert "flag-bad" in classes[cell_id("C2", 1)]  # a swap, in a cell without a face
+    assert "flag-unsure" in classes[cell_id("C1", 2)]
+    assert not {"flag-bad", "flag-unsure", "flag-warn"} & set(classes[cell_id("C1", 1)])
+    assert page.frames == [cell_id("C1", 3)]  # the frame is inside the failing cell
+
+
+def test_attribute_drift_shows_both_swatches_with_names_and_delta() -> None:
+    report = sample_report()
+    c1 = report.characters[0]
+    hair = {1: (26.0, 23.0, 27.0), 2: (72.0, 4.0, 30.0)}  # auburn -> blond
+    c1.attributes = {
+        c: np.array([[*lab, 1.0], *[[0.0] * 4] * 3], np.float32) for c, lab in hair.items()
+    }
+    report.findings.append(Finding("attribute_drift", "warn", "C1", 2, "C1 clip 2: hair"))
+    html = render_html(report)
+    sw = r'<span class="sw" style="background:(#[0-9a-f]{6})"></span> ([a-z ]+?)'
+    shown = re.findall(rf'{sw} → {sw} <span class="muted">ΔE (\d+)</span>', html)
+    assert len(shown) == 2  # in the cell and in the list of findings
+    before, before_name, after, after_name, delta = shown[0]
+    assert before != after and after_name == "blond" and before_name != "blond"
+    assert int(delta) >= 30
+
+
+# --- the contact sheet --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fmt", "magic"), [("PNG", b"\x89PNG"), ("JPEG", b"\xff\xd8\xff"), ("WEBP", b"RIFF")]
+)
+def test_contact_sheet_writes_the_format_asked_for_deterministically(
+    fmt: str, magic: bytes
+) -> None:
+    data = render_contact_sheet(sample_report(), fmt)
+    assert data.startswith(magic)
+    assert data == render_contact_sheet(sample_report(), fmt)
+    assert cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) is not None
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [("s.png", "PNG"), ("s.JPG", "JPEG"), ("s.jpeg", "JPEG"), ("s.webp", "WEBP")],
+)
+def test_contact_sheet_format_follows_the_extension(name: str, fmt: str) -> None:
+    from drift_audit.report.formats import image_format
+
+    assert image_format(Path(name)) == fmt
+
+
+@pytest.mark.parametrize("name", ["sheet.gif", "sheet", "sheet.png.bak"])
+def test_contact_sheet_refuses_a_format_it_cannot_write(name: str) -> None:
+    from drift_audit.errors import ConfigError
+    from drift_audit.report.formats import image_format
+
+    with pytest.raises(ConfigError, match=r"^--contact-sheet .*: .* name a .png, .jpg"):
+        image_format(Path(name))
+
+
+def test_contact_sheet_draws_non_ascii_names() -> None:
+    from drift_audit.report.sheet_text import font
+
+    face = font(14)
+    masks = {c: bytes(face.getmask(c)) for c in "éëłŁ?"}
+    assert len(set(masks.values())) == len(masks)  # real glyphs, not one "missing" box
+    sheets = []
+    for name in ("Zoë Łukasz", "Zoe Lukasz", "Zo? ?ukasz"):
+        report = sample_report()
+        report.characters[0].name = name
+        sheets.append(sheet_of(report))
+    assert not np.array_equal(sheets[0], sheets[1])
+    assert not np.array_equal(sheets[0], sheets[2])
+
+
+def test_contact_sheet_marks_failing_cells_and_lists_the_findings() -> None:
+    from drift_audit.report.contact_sheet import _CELL_W, _HEAD_H, _LABEL_W, _TITLE_H
+
+    report = sample_report()
+    quiet = sample_report()
+    quiet.findings = []
+    img, plain = sheet_of(report)[:, :, ::-1], sheet_of(quiet)[:, :, ::-1]
+    assert img.shape[0] > plain.shape[0] + 5 * 15  # a line per finding under the grid
+    red = (198, 40, 40)
+    y = _TITLE_H + _HEAD_H + 40  # C1's row, beside the thumbnails
+    left = {clip: _LABEL_W + _CELL_W * clip for clip in (1, 2, 3)}  # cell left edges
+    assert tuple(img[y, left[3] + 1]) == red  # clip 3: identity_drift, outlined red
+    assert tuple(img[y, left[1] + 1]) != red  # clip 1: nothing to say
+    assert tuple(plain[y, left[3] + 1]) == red  # a "different" verdict fails on its own

@@ -19,6 +19,7 @@ from drift_audit.types import (
     Character,
     ClipResult,
     EmbedderInfo,
+    Evidence,
     FaceCrops,
     Faces,
     Finding,
@@ -65,13 +66,35 @@ def sample_report(fail_on: str = "fail") -> Report:
         name="ann",
         track_ids=[0],
         anchor=np.ones(4, np.float32) / 2,
-        appearances=[Appearance(1, 1, 0.0, 3 / FPS, 2, np.float32(0.912345678))],  # type: ignore[arg-type]
+        appearances=[
+            Appearance(1, 1, 0.0, 3 / FPS, 2, np.float32(0.912345678), track_ids=(0,))  # type: ignore[arg-type]
+        ],
         clip_similarity={1: 0.912345678},
+        consistency={1: 0.87654321},
     )
+    face = Evidence("a.mp4", 1, 0.0, 3 / FPS, 0, 3, 3, (1.0, 2.0, 40.0, 41.0))
     findings = [
-        Finding("glitch_frame", "warn", None, 1, "clip 1: frame 20 differs", frame=20),
-        Finding("identity_drift", "fail", "C1", 1, "C1 (ann) clip 1: similarity 0.31"),
+        Finding(
+            "glitch_frame",
+            "warn",
+            None,
+            1,
+            "clip 1: frame 20 differs",
+            frame=20,
+            evidence=Evidence("a.mp4", 2, 20 / FPS, 20 / FPS, 20, 20, 20),
+        ),
+        Finding(
+            "identity_drift",
+            "fail",
+            "C1",
+            1,
+            "C1 (ann) clip 1: similarity 0.31",
+            evidence=face,
+            value=0.312345,
+            threshold=0.34,
+        ),
         Finding("missing_character", "warn", None, 2, "cast member bob is not found in clip 2"),
+        Finding("cast_change", "info", "C1", 1, "a change of cast", evidence=face, value=0.2),
     ]
     embedder = EmbedderInfo("dlib", "0123456789abcdef" * 4, 0.4, 0.06, "auto: no facenet weights")
     return Report(
@@ -118,7 +141,7 @@ def test_schema_rejects_a_report_that_breaks_it() -> None:
 
 def test_content() -> None:
     data = json_report.to_dict(sample_report())
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert data["tool"] == {"name": "drift-audit", "version": __version__}
     ok, bad = data["clips"]
     assert (ok["status"], ok["error"], ok["frames"], ok["decoder"]) == ("ok", None, 30, "decord")
@@ -130,12 +153,12 @@ def test_content() -> None:
     assert ok["tracks"] == 1
     assert (bad["status"], bad["error"], bad["shots"]) == ("error", "missing.mp4: no such file", [])
     assert data["characters"][0]["clip_similarity"] == {"1": 0.9123}
-    assert [f["frame"] for f in data["findings"]] == [20, None, None]
+    assert [f["frame"] for f in data["findings"]] == [20, None, None, None]
     assert data["summary"] == {
         "clips": 2,
         "unreadable_clips": 1,
         "characters": 1,
-        "findings": 3,
+        "findings": 4,
         "fail_on": "fail",
         "verdict": "fail",
     }
@@ -199,3 +222,72 @@ def test_report_with_a_non_utf8_clip_path_can_be_written(tmp_path: Path) -> None
     files.write_atomic(target, json_report.dumps(report))
     data = json.loads(target.read_text("utf-8"))
     assert data["clips"][0]["status"] == "error"
+
+
+def test_findings_carry_value_threshold_and_evidence_with_time_codes() -> None:
+    data = json_report.to_dict(sample_report())
+    glitch, drift, missing, change = data["findings"]
+    assert (drift["value"], drift["threshold"]) == (0.3123, 0.34)
+    assert drift["evidence"] == {
+        "path": "a.mp4",
+        "shot": 1,
+        "start_s": 0.0,
+        "end_s": 0.1001,
+        "start_timecode": "00:00:00.000",
+        "end_timecode": "00:00:00.100",
+        "start_frame": 0,
+        "end_frame": 3,
+        "frame": 3,
+        "box": [1.0, 2.0, 40.0, 41.0],
+    }
+    assert glitch["evidence"]["start_timecode"] == "00:00:00.667"
+    assert glitch["evidence"]["box"] is None
+    assert (missing["value"], missing["evidence"]) == (None, None)
+    assert (change["severity"], change["threshold"]) == ("info", None)
+    assert data["summary"]["verdict"] == "fail"  # the drift; info never fails
+
+
+def test_appearances_list_track_ids_from_1_and_clips_their_consistency() -> None:
+    ch = json_report.to_dict(sample_report())["characters"][0]
+    assert ch["appearances"][0]["track_ids"] == [1]
+    assert ch["clips"][0]["consistency"] == 0.8765
+
+
+def test_schema_v2_rejects_a_finding_without_evidence_or_an_unknown_severity() -> None:
+    data = json.loads(json_report.dumps(sample_report()))
+    del data["findings"][1]["evidence"]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, json_report.schema())
+    data = json.loads(json_report.dumps(sample_report()))
+    data["findings"][3]["severity"] = "note"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, json_report.schema())
+    data = json.loads(json_report.dumps(sample_report()))
+    data["findings"][1]["evidence"]["end_timecode"] = "0:00:01.5"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, json_report.schema())
+
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def test_golden_reports_fail_only_below_the_threshold_and_print_their_numbers() -> None:
+    """On every saved report (real photos, the real clip, the fixtures): each finding
+    carries evidence naming its clip; a drift or swap fail has a value below the
+    threshold in force, and its message prints the value and the bar it used."""
+    reports = sorted(GOLDEN.glob("*.json"))
+    assert len(reports) >= 20
+    fails = 0
+    for path in reports:
+        data = json.loads(path.read_text("utf-8"))
+        jsonschema.validate(data, json_report.schema())
+        paths = {c["index"]: c["path"] for c in data["clips"]}
+        for f in data["findings"]:
+            assert f["evidence"] is not None and f["evidence"]["path"] == paths[f["clip"]], f
+            if f["kind"] in ("identity_drift", "identity_swap") and f["severity"] == "fail":
+                fails += 1
+                assert f["value"] < f["threshold"] < data["embedder"]["threshold"], f
+                assert (
+                    f"{f['value']:.2f}" in f["message"] and f"{f['threshold']:.2f}" in f["message"]
+                )
+    assert fails >= 2  # media_swap and media_swap_cast

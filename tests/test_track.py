@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from drift_audit.faces.track import MAX_GAP, Tracker
+from drift_audit.faces.track import MAX_GAP, Tracker, without_duplicates
 from drift_audit.types import CROP_SIZE, FaceCrops, Faces, Track
 
 RED = (200, 40, 40)
@@ -49,8 +49,8 @@ def step(
     tracker.step(faces, crops, q)
 
 
-def step_empty(tracker: Tracker) -> None:
-    tracker.step(Faces.empty(), FaceCrops.empty(), np.zeros(0, np.float32))
+def step_empty(tracker: Tracker, frame: int | None = None) -> None:
+    tracker.step(Faces.empty(), FaceCrops.empty(), np.zeros(0, np.float32), frame=frame)
 
 
 def colour_of(track: Track) -> tuple[int, ...]:
@@ -167,6 +167,54 @@ def test_tracks_are_ordered_by_first_frame_then_x() -> None:
     ]
 
 
+def test_a_moving_face_is_matched_where_it_should_be_not_where_it_was() -> None:
+    # A walks left 25 px a frame and is missed for three frames; when it is found
+    # again, a newcomer stands just where A was last seen. Matching by last boxes
+    # hands A's track to the newcomer (an identity switch); by predicted boxes, not.
+    tracker = Tracker(clip=1, shot=1)
+    for f in range(4):
+        step(tracker, f, [300.0 - 25 * f], [RED])
+    for f in range(4, 7):
+        step_empty(tracker, f)
+    step(tracker, 7, [300.0 - 25 * 7, 228.0], [RED, RED])
+    tracks = tracker.finish()
+    first = next(t for t in tracks if t.first_frame == 0)
+    assert first.faces.frame.tolist() == [0, 1, 2, 3, 7]
+    assert float(first.faces.xyxy[-1, 0]) == 300.0 - 25 * 7
+
+
+def test_search_boxes_lead_a_moving_track() -> None:
+    tracker = Tracker(clip=1, shot=1)
+    step(tracker, 0, [100.0], [RED])
+    step(tracker, 5, [130.0], [RED])  # 6 px a frame
+    assert tracker.live_boxes(10)[:, 0].tolist() == [160.0]
+    assert tracker.live_boxes().tolist() == [[130.0, 100.0, 130.0 + SIDE, 100.0 + SIDE]]
+
+
+def test_a_track_that_missed_its_face_is_flagged_lost() -> None:
+    tracker = Tracker(clip=1, shot=1)
+    step(tracker, 0, [100.0], [RED])
+    assert not tracker.lost
+    step_empty(tracker, 1)
+    assert tracker.lost
+    step(tracker, 2, [101.0], [RED])
+    assert not tracker.lost
+
+
+def test_one_face_found_twice_is_kept_once() -> None:
+    faces = Faces(
+        frame=np.array([4, 4, 4, 5], np.int64),
+        xyxy=np.array(
+            [[10, 10, 50, 50], [5, 5, 60, 62], [200, 10, 240, 50], [12, 10, 52, 50]], np.float32
+        ),
+        score=np.array([0.95, 0.99, 0.97, 0.9], np.float32),
+        landmarks=np.zeros((4, 5, 2), np.float32),
+    )
+    # The inner box lies inside the larger one: one face, the more confident box kept;
+    # the same place in another frame is another detection.
+    assert without_duplicates(faces).tolist() == [1, 2, 3]
+
+
 # --- full detections and refinement between them (pipeline._detect_and_track) --------
 
 
@@ -187,3 +235,37 @@ def test_frames_between_full_detections_are_refined_around_the_tracks(
     assert (detector.calls, detector.refines) == (full, refined)
     assert len(result.tracks) == 1
     assert len(result.tracks[0].faces) == 10
+
+
+def test_a_frame_after_a_lost_face_gets_a_full_detection(tmp_path: Path) -> None:
+    from drift_audit.config import AuditConfig
+    from drift_audit.run.clip import analyse_clip
+    from drift_audit.run.models import Models
+    from tests.conftest import FakeDetector, FakeEmbedder, write_clip
+
+    class LosesOnce(FakeDetector):
+        """Refinement misses the face once (frame 4), as it does a fast mover."""
+
+        def refine(self, frame: np.ndarray, boxes: np.ndarray, index: int) -> Faces:
+            found = super().refine(frame, boxes, index)
+            return Faces.empty() if index == 4 else found
+
+    clip = write_clip(tmp_path / "one_shot.avi", n_frames=20, fps=10.0)
+    config = AuditConfig(sample_fps=5, redetect_s=10.0, detect_batch=1, use_cache=False)
+    detector = LosesOnce()
+    result = analyse_clip(1, clip, config, Models(config, detector, FakeEmbedder(), "fake"))
+    # Sampled frames 0, 2, ..., 18: one scheduled full detection (frame 0), one after
+    # the miss at frame 4 (frame 6), the other eight refined.
+    assert (detector.calls, detector.refines) == (2, 8)
+    [track] = result.tracks
+    assert 4 not in track.faces.frame.tolist() and 6 in track.faces.frame.tolist()
+
+
+def test_a_track_is_flagged_lost_once_per_loss() -> None:
+    tracker = Tracker(clip=1, shot=1)
+    step(tracker, 0, [100.0], [RED])
+    flags = []
+    for f in range(1, 1 + MAX_GAP):
+        step_empty(tracker, f)
+        flags.append(tracker.lost)
+    assert flags == [True] + [False] * (MAX_GAP - 1)

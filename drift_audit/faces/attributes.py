@@ -13,13 +13,32 @@ from typing import Any
 
 import numpy as np
 
-from drift_audit.faces.colour import colour_name, delta_e2000
-from drift_audit.faces.regions import hairline_band, region_colour, regions, sample, skin_like
+from drift_audit.faces.colour import (
+    chroma_hue,
+    colour_name,
+    dark_change,
+    delta_e2000,
+    hair_name,
+)
+from drift_audit.faces.regions import (
+    BACKGROUND_LIKE,
+    background_colour,
+    clothing_without_hair,
+    hairline_band,
+    long_hair_sides,
+    region_colour,
+    regions,
+    sample,
+    skin_like,
+)
 
 ATTRIBUTES = ("hair", "upper_clothing", "skin", "facial_hair")
 
 
 HAIR, CLOTHING, SKIN, FACIAL_HAIR = range(4)
+
+
+BACKGROUNDS = ("background_left", "background_right")
 
 
 THRESHOLDS = {"hair": 18.0, "upper_clothing": 12.0, "skin": 10.0, "facial_hair": 10.0}
@@ -58,14 +77,18 @@ class AttributeChange:
     after_name: str
     delta_e: float
     message_fragment: str  # e.g. "hair dark brown → blond (ΔE 31)"
+    before_lab: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    after_lab: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
 
 def measure(frame: np.ndarray, box: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     """The colour of each attribute's region (see `regions`) for one face.
 
     Hair and clothing take the dominant colour (largest k-means cluster; hair only
-    from the band above the forehead, without skin-coloured samples); skin and chin,
-    regions of one material, take the median.
+    from the band above the forehead, without skin-coloured samples, and without the
+    backdrop's colour seen beside the head: mostly backdrop-coloured, it is no hair);
+    clothing without long hair lying on it (`_clothing`); skin and chin, regions of one
+    material, take the median.
 
     Args:
         frame: (H, W, 3) uint8 RGB.
@@ -88,15 +111,36 @@ def measure(frame: np.ndarray, box: np.ndarray, landmarks: np.ndarray) -> np.nda
     lab, inside = sample(frame, *reg["hair"])  # (h, w, 3), (h, w)
     skin = skin_like(lab, out[SKIN, :3]) if out[SKIN, 3] else np.zeros_like(inside)
     keep = hairline_band(skin, inside)
+    # what borders the forehead: hair, or the backdrop past a bald head
+    above = region_colour(lab.reshape(-1, 3), keep.ravel(), float(inside.mean()))
+    background = background_colour([sample(frame, *reg[k]) for k in BACKGROUNDS])
+    if background is not None:  # the backdrop seen through thin hair or past a bald head
+        seen = keep & (delta_e2000(lab, background) < BACKGROUND_LIKE)
+        # mostly backdrop-coloured: hair and backdrop cannot be told apart, so no hair
+        keep &= ~seen if seen.sum() <= 0.5 * keep.sum() else np.zeros_like(keep)
     out[HAIR] = region_colour(lab.reshape(-1, 3), keep.ravel(), float(inside.mean()))
-
-    for index, name in ((CLOTHING, "upper_clothing"), (FACIAL_HAIR, "facial_hair")):
-        lab, inside = sample(frame, *reg[name])
-        visible = float(inside.mean())
-        out[index] = region_colour(
-            lab.reshape(-1, 3), inside.ravel(), visible, index == FACIAL_HAIR
-        )
+    out[CLOTHING] = _clothing(frame, reg, above, out[SKIN])
+    lab, inside = sample(frame, *reg["facial_hair"])
+    out[FACIAL_HAIR] = region_colour(lab.reshape(-1, 3), inside.ravel(), float(inside.mean()), True)
     return out
+
+
+def _clothing(
+    frame: np.ndarray, reg: dict[str, np.ndarray], above: np.ndarray, skin_colour: np.ndarray
+) -> np.ndarray:
+    """(4,) the clothing's colour, without long hair lying on it: hair of the colour
+    that borders the forehead (`above`) running down both sides of the face from the
+    hairline into the clothing region (even when that colour is the backdrop's: it is
+    not clothing either)."""
+    lab, inside = sample(frame, *reg["upper_clothing"])
+    keep = inside
+    if above[3]:
+        sides, in_sides = sample(frame, *reg["sides"])
+        skin = skin_like(sides, skin_colour[:3]) if skin_colour[3] else np.zeros_like(in_sides)
+        long = long_hair_sides(sides, in_sides, above[:3], skin)
+        if any(long):
+            keep = clothing_without_hair(lab, inside, above[:3], long)
+    return region_colour(lab.reshape(-1, 3), keep.ravel(), float(inside.mean()))
 
 
 def facial_hair_score(values: np.ndarray) -> float:
@@ -141,7 +185,10 @@ def aggregate(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
 def compare(anchor: np.ndarray, other: np.ndarray) -> list[AttributeChange]:
     """The attributes that changed from `anchor` to `other` by at least THRESHOLDS.
 
-    Hair, clothing and skin compare colours where both sides are valid. Facial hair is
+    Hair, clothing and skin compare colours where both sides are valid; dark hair also
+    changes when its chroma or hue moves more than the skin's (`dark_hair_change`:
+    ΔE2000 squeezes the chroma of dark colours, auburn to black is only ΔE 15.5). Hair
+    and beards are named by `colour.hair_name`, the rest by `colour_name`. Facial hair is
     reported when it appears or disappears (`facial_hair_score` crosses
     FACIAL_HAIR_PRESENT and moves by its threshold), or when a beard on both sides
     changes colour by the hair threshold; its ΔE is the chin's.
@@ -156,9 +203,15 @@ def compare(anchor: np.ndarray, other: np.ndarray) -> list[AttributeChange]:
     for i in (HAIR, CLOTHING, SKIN, FACIAL_HAIR):
         if not (anchor[i, 3] and other[i, 3]):
             continue
-        names = [colour_name(anchor[i, :3]), colour_name(other[i, :3])]
+        namer = hair_name if i in (HAIR, FACIAL_HAIR) else colour_name
+        names = [namer(anchor[i, :3]), namer(other[i, :3])]
         delta = float(delta_e2000(anchor[i, :3], other[i, :3], SKIN_K_L if i == SKIN else 1.0))
         changed = delta >= THRESHOLDS[ATTRIBUTES[i]]
+        detail = ""
+        if i == HAIR and not changed and dark_hair_change(anchor, other):
+            changed = True
+            (ca, ha), (cb, hb) = chroma_hue(anchor[i, :3]), chroma_hue(other[i, :3])
+            detail = f"; dark hair, chroma {ca:.0f} → {cb:.0f}, hue {ha:.0f}° → {hb:.0f}°"
         if i == FACIAL_HAIR:
             scores = facial_hair_score(anchor), facial_hair_score(other)
             present = [s >= FACIAL_HAIR_PRESENT for s in scores]  # False when NaN
@@ -169,9 +222,43 @@ def compare(anchor: np.ndarray, other: np.ndarray) -> list[AttributeChange]:
             )
         if changed:
             label = ATTRIBUTES[i].replace("_", " ")
-            fragment = f"{label} {names[0]} → {names[1]} (ΔE {delta:.0f})"
-            changes.append(AttributeChange(ATTRIBUTES[i], names[0], names[1], delta, fragment))
+            fragment = f"{label} {names[0]} → {names[1]} (ΔE {delta:.0f}{detail})"
+            before, after = (_lab_tuple(x[i]) for x in (anchor, other))
+            changes.append(
+                AttributeChange(ATTRIBUTES[i], names[0], names[1], delta, fragment, before, after)
+            )
     return changes
+
+
+def dark_hair_change(anchor: np.ndarray, other: np.ndarray) -> bool:
+    """Whether dark hair changed colour by the hue- and chroma-aware test of
+    colour.DARK_HAIR, with the skin, where both sides have it, as the light's reference.
+
+    Args:
+        anchor: (4, 4) float32 measures (ATTRIBUTES order), hair valid.
+        other: (4, 4) float32 measures to compare, hair valid.
+    """
+    skins = (anchor[SKIN, :3], other[SKIN, :3]) if anchor[SKIN, 3] and other[SKIN, 3] else None
+    return dark_change(anchor[HAIR, :3], other[HAIR, :3], skins)
+
+
+def _lab_tuple(row: np.ndarray) -> tuple[float, float, float]:
+    return float(row[0]), float(row[1]), float(row[2])
+
+
+def changes_since_first(measures: dict[int, np.ndarray], clip: int) -> list[AttributeChange]:
+    """What changed in `clip` since the character's first clip with measures.
+
+    Args:
+        measures: clip -> (4, 4) float32 aggregated measures of one character.
+        clip: the clip to check.
+    Returns:
+        `compare` of the first clip's measures with the clip's; empty for the first
+        clip itself or a clip without measures.
+    """
+    if not measures or clip not in measures or clip == min(measures):
+        return []
+    return compare(measures[min(measures)], measures[clip])
 
 
 def measure_near(frame: Any, box: np.ndarray, landmarks: np.ndarray) -> np.ndarray:

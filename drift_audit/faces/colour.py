@@ -87,3 +87,94 @@ def colour_name(lab: np.ndarray) -> str:
     if hue < 310:
         return "navy" if light < 30 else "blue"
     return "purple" if light < 60 else "pink"
+
+
+def lab_to_rgb(lab: np.ndarray) -> np.ndarray:
+    """(..., 3) CIELAB (true units) -> (..., 3) uint8 RGB, clipped to the gamut."""
+    flat = np.asarray(lab, np.float32).reshape(-1, 1, 3)
+    rgb = cv2.cvtColor(flat, cv2.COLOR_LAB2RGB).reshape(np.shape(lab))
+    return np.clip(np.round(rgb * 255), 0, 255).astype(np.uint8)
+
+
+def chroma_hue(lab: np.ndarray) -> tuple[float, float]:
+    """(C*ab, hue angle in degrees 0..360) of one CIELAB colour."""
+    a, b = float(lab[1]), float(lab[2])
+    return float(np.hypot(a, b)), float(np.degrees(np.arctan2(b, a)) % 360)
+
+
+def hair_name(lab: np.ndarray) -> str:
+    """A colourist's name for a hair (or beard) colour: black, dark brown, brown, light
+    brown, auburn, red, ginger, strawberry blond, blond, ash blond, platinum, dark grey,
+    grey, silver, white; a dyed colour outside those hues gets `colour_name`'s name.
+
+    Measured hair colours (CIELAB) it was written against: auburn (26, 23, 27),
+    near-black (28, 4, 6), dyed red (32, 48, 22), golden blond (72, 4, 30), dark brown
+    (25, 6, 8), grey beard (50, 0, 1).
+    """
+    light = float(lab[0])
+    chroma, hue = chroma_hue(lab)
+    warm = 20 <= hue < 110
+    if chroma < 8 or (chroma < 12 and light >= 75):
+        if light >= 75 and chroma >= 4 and warm:
+            return "platinum"
+        for name, end in (("black", 33), ("dark grey", 48), ("grey", 68), ("silver", 85)):
+            if light < end:
+                return name
+        return "white"
+    if hue < 35 or hue >= 330:  # toward magenta-red: dyed or natural red
+        if chroma >= 25:
+            return "red" if light < 60 else "pink"
+        return "auburn" if light < 40 else "strawberry blond"
+    if hue < 62 and chroma >= 25:  # red-orange: auburn when dark, ginger when light
+        return "auburn" if light < 38 else "ginger" if light < 62 else "strawberry blond"
+    if not warm:
+        return colour_name(lab)
+    if light < 22:
+        return "black"
+    if light < 32:
+        return "dark brown"
+    if light < 48:
+        return "brown"
+    if light < 58:
+        return "light brown" if chroma < 22 else "dark blond"
+    if chroma >= 14:
+        return "blond"
+    return "platinum" if light >= 70 else "ash blond"
+
+
+DARK_HAIR = (50.0, 18.0, 0.45, 30.0, 8.0)
+"""The dark-colour test (`dark_change`): below lightness 50 on both sides, a change of
+at least ΔE 8 counts when the chroma, once the skin's chroma change is taken out, falls
+or grows to 0.45 of the other side's or less with the larger at least 18 (auburn
+(26, 23, 27) -> near-black (28, 4, 6): chroma 35 -> 7, although ΔE2000 is only 15.5),
+or when two coloured sides (chroma >= 18) turn hue by 30 degrees more than the skin
+does. ΔE2000 squeezes chroma differences of dark colours (its chroma weight grows with
+chroma), so dark coloured hair dyed black stays under the hair threshold. A light
+that dims or tints the scene moves the skin's chroma and hue too, and that much of the
+change is not counted (tests/test_attributes.py relights hair and skin together)."""
+
+
+def dark_change(
+    a: np.ndarray, b: np.ndarray, skins: tuple[np.ndarray, np.ndarray] | None = None
+) -> bool:
+    """Whether the dark colour `a` changed into `b` by DARK_HAIR's hue and chroma test.
+
+    Args:
+        a: (3,) Lab before; b: (3,) Lab after.
+        skins: (3,) Lab of the skin before and after, the light's reference; None
+            when either is unknown (no correction).
+    """
+    max_light, min_chroma, ratio, turn, min_delta = DARK_HAIR
+    if max(float(a[0]), float(b[0])) >= max_light or float(delta_e2000(a, b)) < min_delta:
+        return False
+    (ca, ha), (cb, hb) = chroma_hue(a), chroma_hue(b)
+    gain, skin_turn = 1.0, 0.0
+    if skins is not None:
+        (sa, sha), (sb, shb) = chroma_hue(skins[0]), chroma_hue(skins[1])
+        gain = float(np.clip(sb / max(sa, 1e-6), 0.5, 2.0))
+        skin_turn = (shb - sha + 180) % 360 - 180
+    cb /= gain
+    if max(ca, cb) >= min_chroma and min(ca, cb) <= ratio * max(ca, cb):
+        return True
+    hue_turn = abs(((hb - ha + 180) % 360 - 180) - skin_turn)
+    return min(ca, cb) >= min_chroma and hue_turn >= turn

@@ -7,7 +7,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from drift_audit.faces.colour import dominant, rgb_to_lab
+from drift_audit.faces.colour import delta_e2000, dominant, rgb_to_lab
 
 MIN_VISIBLE = 0.3  # a region less visible than this inside the frame is invalid
 
@@ -25,6 +25,12 @@ SKIN_HUE, SKIN_CHROMA, SKIN_LIGHTNESS = 25.0, (0.7, 1.6), 30.0
 HAIR_BAND = (0.0, 0.06)  # box heights skipped above the forehead (>= 1 row), then kept
 
 
+HAIR_LIKE = 12.0  # ΔE2000 from the hair colour within which a sample may be hair
+BACKGROUND_LIKE = 8.0  # ΔE2000 from the background's colour within which it is background
+LONG_HAIR = 0.5  # share of hair-like samples beside the face that makes a side long-haired
+SIDES_U = (0.5, 0.95)  # where beside the face long hair falls, in box widths off the axis
+
+
 def regions(box: np.ndarray, landmarks: np.ndarray) -> dict[str, np.ndarray]:
     """Where each attribute is measured: parallelograms origin + s*ax + t*ay, s, t in 0..1.
 
@@ -34,6 +40,10 @@ def regions(box: np.ndarray, landmarks: np.ndarray) -> dict[str, np.ndarray]:
     - hair: HAIR_SPAN on the face axis, from 0.4 box heights above the box top to 0.1
       below it (`attributes.measure` keeps the band just above the forehead);
     - upper_clothing: 0.3-1.2 box heights below the box, 1.8 box widths wide;
+    - sides: 1.9 box widths wide from the box top down to the clothing, where long hair
+      falls beside the face (`long_hair_sides`);
+    - background_left, background_right: 0.35 x 0.4 box sizes at eye level, 1.35-1.7
+      box widths off the axis, beyond most hair (`background_colour`);
     - facial_hair: the chin, 1.1 mouth widths wide, 0.35-0.65 eye-to-mouth distances
       below the mouth (from landmarks only, so box jitter does not move it).
 
@@ -62,6 +72,12 @@ def regions(box: np.ndarray, landmarks: np.ndarray) -> dict[str, np.ndarray]:
     out["hair"] = np.array([corner, span_u * w * ex, span_v * h * ey])
     cx = (box[0] + box[2]) / 2
     out["upper_clothing"] = np.array([(cx - 0.9 * w, box[3] + 0.3 * h), (1.8 * w, 0), (0, 0.9 * h)])
+    # beside the face from its top to the clothing (long hair falls there), and the
+    # background further out at eye level
+    out["sides"] = np.array([(cx - 0.95 * w, box[1]), (1.9 * w, 0), (0, 1.3 * h)])
+    for name, sign in (("background_left", -1), ("background_right", 1)):
+        x = cx + sign * 1.35 * w - (0.35 * w if sign < 0 else 0.0)
+        out[name] = np.array([(x, box[1] + 0.2 * h), (0.35 * w, 0), (0, 0.4 * h)])
     mouth_w = float(np.hypot(*(mouth_r - mouth_l)))
     drop = float(np.dot(mouth - eyes, ey))  # eyes to mouth, along the face
     corner = mouth - 0.55 * mouth_w * ex + 0.35 * drop * ey
@@ -120,14 +136,19 @@ def skin_like(lab: np.ndarray, skin: np.ndarray) -> np.ndarray:
     """(...) bool: samples of the skin's hue and chroma, however shaded or lit.
 
     Shading moves skin's lightness far more than its hue, so lightness gets a wide
-    tolerance; grey, white and dark hair fail on chroma, blond on hue.
+    tolerance; but shade takes chroma with lightness, so a darker sample may have at
+    most the skin's chroma scaled by its lightness ratio: auburn hair has the skin's
+    hue and far more chroma for its lightness (Lab (27, 24, 28) beside an under-exposed
+    face's skin (48, 22, 18)). Grey, white and dark hair fail on chroma, blond on hue.
     """
     chroma, ref_chroma = np.hypot(lab[..., 1], lab[..., 2]), max(float(np.hypot(*skin[1:])), 1.0)
     turn = np.degrees(np.arctan2(lab[..., 2], lab[..., 1]) - np.arctan2(skin[2], skin[1]))
+    shade = np.clip(lab[..., 0] / max(float(skin[0]), 1.0), 0.0, 1.0)
     return (
         (np.abs((turn + 180) % 360 - 180) < SKIN_HUE)
         & (chroma > SKIN_CHROMA[0] * ref_chroma)
         & (chroma < SKIN_CHROMA[1] * ref_chroma)
+        & (chroma < SKIN_CHROMA[1] * ref_chroma * shade)
         & (np.abs(lab[..., 0] - skin[0]) < SKIN_LIGHTNESS)
     )
 
@@ -155,3 +176,62 @@ def hairline_band(skin: np.ndarray, inside: np.ndarray) -> np.ndarray:
     keep = (r < rows - run - gap) & (r >= rows - run - gap - band)
     u = (np.arange(cols) + 0.5) / cols * HAIR_SPAN[0] - HAIR_SPAN[0] / 2
     return keep & (np.abs(u) <= 0.3) & inside & ~skin
+
+
+def hair_like(lab: np.ndarray, hair: np.ndarray) -> np.ndarray:
+    """(...) bool: samples within HAIR_LIKE of the hair colour."""
+    return np.asarray(delta_e2000(lab, hair) < HAIR_LIKE)
+
+
+def long_hair_sides(
+    lab: np.ndarray, inside: np.ndarray, hair: np.ndarray, skin: np.ndarray
+) -> tuple[bool, bool]:
+    """Whether hair of the hairline's colour falls down the left and right of the face
+    to the shoulders (long hair), from the "sides" region's samples.
+
+    A side is long-haired when at least LONG_HAIR of its samples beside the face
+    (SIDES_U) are hair-like and not skin, row after row down to the clothing: hair
+    continuing from the hairline, not a patch of hair colour somewhere.
+
+    Args:
+        lab: (h, w, 3) samples of the "sides" region; inside: (h, w) bool.
+        hair: (3,) Lab of the hair (from the hairline band).
+        skin: (h, w) bool, the samples like the cheeks' colour.
+    """
+    like = hair_like(lab, hair) & inside & ~skin
+    cols = lab.shape[1]
+    u = (np.arange(cols) + 0.5) / cols * 1.9 - 0.95
+    out = []
+    for side in (u < -SIDES_U[0], u > SIDES_U[0]):
+        rows = like[:, side].mean(axis=1) >= 0.5 if side.any() else np.zeros(0, bool)
+        seen = inside[:, side].any(axis=1) if side.any() else np.zeros(0, bool)
+        out.append(bool(seen.sum() and rows[seen].mean() >= LONG_HAIR and rows[-1]))
+    return out[0], out[1]
+
+
+def clothing_without_hair(
+    lab: np.ndarray, inside: np.ndarray, hair: np.ndarray, sides: tuple[bool, bool]
+) -> np.ndarray:
+    """(h, w) bool: the clothing samples that are not long hair lying on it.
+
+    On a long-haired side, each column's hair-like run from the region's top (the hair
+    falling on from above, >= 75 % hair-like so strands and shadows do not end it)
+    is hair, not clothing.
+    """
+    rows, cols = inside.shape
+    like = hair_like(lab, hair) & inside
+    height = np.arange(1, rows + 1)[:, None]
+    run = np.where(like & (np.cumsum(like, axis=0) >= 0.75 * height), height, 0).max(axis=0)
+    u = (np.arange(cols) + 0.5) / cols * 1.8 - 0.9
+    long = np.where(u < 0, sides[0], sides[1])
+    return inside & ~((np.arange(rows)[:, None] < run) & long)
+
+
+def background_colour(samples: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray | None:
+    """(3,) Lab of the background beside the head (the "background_*" regions), or None
+    when too little of it is in the frame."""
+    lab = np.concatenate([s[0].reshape(-1, 3) for s in samples])
+    keep = np.concatenate([s[1].ravel() for s in samples])
+    if keep.sum() < MIN_PIXELS:
+        return None
+    return dominant(lab[keep])

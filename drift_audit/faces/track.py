@@ -3,7 +3,11 @@ are kept, so memory does not grow with the clip.
 
 Association is a linear assignment (scipy's Hungarian solver) on a cost that
 mixes box overlap, centre distance and a colour descriptor of the face, so two
-people crossing each other keep their tracks.
+people crossing each other keep their tracks. Boxes are compared where each track
+is predicted to be (constant velocity per box corner, as SORT's and ByteTrack's
+Kalman filters predict), not where it was last seen: a face that moves half its
+width between sampled frames, or grows as it walks toward the camera, is still
+found around its predicted box between full detections and matched at the next.
 """
 
 from __future__ import annotations
@@ -21,6 +25,10 @@ MAX_COST = 0.75  # above this a face starts a new track
 
 
 MAX_GAP = 3  # sampled frames a track may miss before it ends
+
+VELOCITY_SMOOTHING = 0.5  # weight of the newest motion in a track's velocity
+
+DUPLICATE_OVERLAP = 0.8  # intersection over the smaller box: one face found twice
 
 
 def appearance(crops: FaceCrops) -> np.ndarray:
@@ -45,15 +53,51 @@ def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-6)
 
 
+def without_duplicates(faces: Faces) -> np.ndarray:
+    """(k,) int64 indices of the faces to keep, in order: of two boxes in one frame
+    that overlap by DUPLICATE_OVERLAP of the smaller one, the less confident goes (a
+    face found twice, e.g. once as itself and once with its hair, is one face)."""
+    keep: list[int] = []
+    for i in np.argsort(-faces.score, kind="stable").tolist():
+        a = faces.xyxy[i]
+        clash = False
+        for j in keep:
+            if faces.frame[j] != faces.frame[i]:
+                continue
+            b = faces.xyxy[j]
+            w = min(a[2], b[2]) - max(a[0], b[0])
+            h = min(a[3], b[3]) - max(a[1], b[1])
+            smaller = min(np.prod(a[2:] - a[:2]), np.prod(b[2:] - b[:2]))
+            if w > 0 and h > 0 and w * h >= DUPLICATE_OVERLAP * max(smaller, 1e-6):
+                clash = True
+                break
+        if not clash:
+            keep.append(i)
+    return np.array(sorted(keep), np.int64)
+
+
 @dataclass
 class _Live:
     parts: list[Faces]
     last_box: np.ndarray
     last_look: np.ndarray
+    last_frame: int
+    velocity: np.ndarray | None = None  # (4,) box corners' pixels per frame
     missed: int = 0
     crops: list[tuple[float, int, np.ndarray, np.ndarray]] = field(default_factory=list)
     attributes: list[np.ndarray] = field(default_factory=list)  # per face (4, 4)
     weights: list[float] = field(default_factory=list)  # per face: its quality
+
+    def predicted(self, frame: int) -> np.ndarray:
+        """(4,) float32: where the box should be at `frame`, moving as it last moved."""
+        if self.velocity is None:
+            return self.last_box
+        box = self.last_box + self.velocity * float(frame - self.last_frame)
+        # Never shrink a box below a quarter of its size or turn it inside out.
+        centre, half = (box[:2] + box[2:]) / 2, (box[2:] - box[:2]) / 2
+        floor = (self.last_box[2:] - self.last_box[:2]) / 8
+        half = np.maximum(half, floor)
+        return np.concatenate([centre - half, centre + half]).astype(np.float32)
 
 
 class Tracker:
@@ -71,6 +115,7 @@ class Tracker:
         self._done: list[_Live] = []
         self._serial = 0
         self._attributes: np.ndarray | None = None
+        self.lost = False  # a live track missed its face in the last step, the first time
 
     def step(
         self,
@@ -78,18 +123,21 @@ class Tracker:
         crops: FaceCrops,
         quality: np.ndarray,
         attributes: np.ndarray | None = None,
+        frame: int | None = None,
     ) -> None:
         """Add one sampled frame's detections.
 
         Args:
             attributes: (n, 4, 4) appearance measurements of the faces (attributes.py),
                 aggregated per track by quality.
+            frame: the frame's index (needed when it has no faces; else read from them).
         """
         self._attributes = attributes
         looks = appearance(crops)  # (n, 48)
         matched: set[int] = set()
+        now = int(faces.frame[0]) if len(faces) else frame
         if self._live and len(faces):
-            boxes = np.stack([t.last_box for t in self._live])
+            boxes = np.stack([t.predicted(int(faces.frame[0])) for t in self._live])
             prev_looks = np.stack([t.last_look for t in self._live])
             overlap = iou(boxes, faces.xyxy)
             centre_prev = (boxes[:, :2] + boxes[:, 2:]) / 2
@@ -113,9 +161,11 @@ class Tracker:
             live.missed += 1
             (still if live.missed <= MAX_GAP else self._done).append(live)
         self._live = still
+        # Just lost (once per loss: a face that left the frame costs one full detection).
+        self.lost = now is not None and any(t.missed == 1 for t in self._live)
         for c in range(len(faces)):
             if c not in matched:
-                live = _Live([], faces.xyxy[c], looks[c])
+                live = _Live([], faces.xyxy[c], looks[c], int(faces.frame[c]))
                 self._extend(live, faces, crops, quality, looks, c)
                 self._live.append(live)
 
@@ -129,7 +179,15 @@ class Tracker:
         c: int,
     ) -> None:
         live.parts.append(faces.select(np.array([c])))
-        live.last_box, live.last_look = faces.xyxy[c], looks[c]
+        frame, box = int(faces.frame[c]), faces.xyxy[c].astype(np.float32)
+        if live.parts[:-1] and frame > live.last_frame:
+            moved = (box - live.last_box) / float(frame - live.last_frame)
+            live.velocity = (
+                moved
+                if live.velocity is None
+                else VELOCITY_SMOOTHING * moved + (1 - VELOCITY_SMOOTHING) * live.velocity
+            )
+        live.last_box, live.last_look, live.last_frame = box, looks[c], frame
         self._serial += 1
         # Ties broken by arrival order, so the kept crops never depend on dict/heap order.
         live.crops.append((float(quality[c]), -self._serial, crops.images[c], crops.landmarks[c]))
@@ -139,11 +197,15 @@ class Tracker:
             live.attributes.append(self._attributes[c])
             live.weights.append(float(quality[c]))
 
-    def live_boxes(self) -> np.ndarray:
-        """(m, 4) float32: the last box of each live track (where to look next)."""
+    def live_boxes(self, frame: int | None = None) -> np.ndarray:
+        """(m, 4) float32: where to look for the live tracks' faces at `frame`: each
+        track's predicted box (None: its last box). A face that stopped or turned
+        is missed there once, and the next sampled frame gets a full detection
+        (`lost`)."""
         if not self._live:
             return np.zeros((0, 4), np.float32)
-        return np.stack([t.last_box for t in self._live]).astype(np.float32)
+        boxes = [t.last_box if frame is None else t.predicted(frame) for t in self._live]
+        return np.stack(boxes).astype(np.float32)
 
     def finish(self) -> list[Track]:
         ended = self._done + self._live

@@ -26,7 +26,7 @@ CEILING = 0.9
 """The highest threshold calibration may set; at that point the footage's faces say
 little about identity, and the report says so."""
 
-_CHUNK = 512
+_CHUNK = 64  # pairs per call: the similarity builds a _CHUNK x _CHUNK block for its diagonal
 
 
 def pair_similarities(

@@ -45,13 +45,30 @@ class Metric:
     threshold: float  # in force: merges and "same" verdicts are judged against it
     uncertain_margin: float
     measured_threshold: float | None = None  # before calibration raised it; None: the same
+    different_margin: float | None = None  # None: uncertain_margin (Embedder.different_margin)
+
+    @property
+    def lower_margin(self) -> float:
+        """How far below the threshold a "different" verdict starts."""
+        return self.uncertain_margin if self.different_margin is None else self.different_margin
 
     @property
     def different_below(self) -> float:
         """Below this a similarity on good evidence says "different people": the margin
         under the lower of the measured and the in-force threshold. Calibration raises
         the bar for calling two faces the same, never the bar for calling them apart."""
-        return different_below(self.threshold, self.uncertain_margin, self.measured_threshold)
+        return different_below(self.threshold, self.lower_margin, self.measured_threshold)
+
+    def verdict(self, similarity: float, evidence: float) -> str:
+        """`clip_verdict` with this metric's thresholds and margins."""
+        return clip_verdict(
+            similarity,
+            evidence,
+            self.threshold,
+            self.uncertain_margin,
+            self.measured_threshold,
+            self.different_margin,
+        )
 
     def sim(self, a: np.ndarray, b: np.ndarray) -> float:
         """The similarity of two (d,) vectors."""
@@ -87,6 +104,7 @@ def clip_verdict(
     threshold: float,
     margin: float,
     measured: float | None = None,
+    lower_margin: float | None = None,
 ) -> str:
     """ "same", "uncertain" or "different".
 
@@ -96,8 +114,10 @@ def clip_verdict(
     only: on thin evidence (small, profile, blurred faces embed poorly) it is
     "uncertain". Between the two is "uncertain": a stylized render or a heavy
     re-encode of the same face lands there as often as a look-alike does.
+    `lower_margin` (the embedder's `different_margin`) replaces the margin below.
     """
-    if similarity < different_below(threshold, margin, measured):
+    below = margin if lower_margin is None else lower_margin
+    if similarity < different_below(threshold, below, measured):
         return "uncertain" if evidence < WEAK_EVIDENCE else "different"
     if similarity < threshold + margin:
         return "uncertain"
@@ -153,7 +173,7 @@ def build_characters(
         mine = tracks_of(ch, tracks)
         by_clip = group_by(mine, lambda t: t.clip)
         _set_anchor(ch, by_clip, metric, cast, cast_images or {})
-        ch.appearances.extend(_appearances(ch, mine, clips, metric))
+        ch.appearances.extend(_appearances(ch, tracks, clips, metric))
         _measure_clips(ch, by_clip, metric)
         ch.role = role_of(ch, mine)
     return characters
@@ -206,12 +226,16 @@ def role_of(ch: Character, mine: list[Track]) -> str:
 
 
 def _appearances(
-    ch: Character, mine: list[Track], clips: dict[int, ClipResult], metric: Metric
+    ch: Character, tracks: list[Track], clips: dict[int, ClipResult], metric: Metric
 ) -> list[Appearance]:
-    """One Appearance per shot the character is in, in (clip, shot) order."""
+    """One Appearance per shot the character is in, in (clip, shot) order, with the
+    indices of its tracks there in the flat track list."""
     out = []
-    by_shot = group_by(mine, lambda t: (t.clip, t.shot))
-    for (clip, shot), shot_tracks in sorted(by_shot.items()):
+    ids: dict[tuple[int, int], list[int]] = {}
+    for i in ch.track_ids:
+        ids.setdefault((tracks[i].clip, tracks[i].shot), []).append(i)
+    for (clip, shot), shot_ids in sorted(ids.items()):
+        shot_tracks = [tracks[i] for i in shot_ids]
         result = clips[clip]
         out.append(
             Appearance(
@@ -222,6 +246,7 @@ def _appearances(
                 faces=sum(len(t.faces) for t in shot_tracks),
                 similarity=metric.sim(metric.centroid_of(shot_tracks), ch.anchor),
                 attributes=_attributes_of(shot_tracks),
+                track_ids=tuple(shot_ids),
             )
         )
     return out
@@ -238,10 +263,12 @@ def _measure_clips(ch: Character, by_clip: dict[int, list[Track]], metric: Metri
         if previous is not None:
             ch.previous_similarity[clip] = metric.sim(centre, previous)
         previous = centre
-        per_face = metric.similarity(
-            np.concatenate([t.embeddings for t in in_clip]), ch.anchor[None]
-        )
+        faces = np.concatenate([t.embeddings for t in in_clip])  # (n_embedded, d)
+        per_face = metric.similarity(faces, ch.anchor[None])
         ch.spread[clip] = float(per_face.max() - per_face.min())
+        # how alike its faces are within the clip: what the anchor clip shows instead
+        # of its 1.00 against itself
+        ch.consistency[clip] = float(metric.similarity(faces, centre[None]).mean())
         ch.faces[clip] = sum(len(t.faces) for t in in_clip)
         best = max(in_clip, key=lambda t: float(t.crop_quality[0]))
         ch.evidence[clip] = float(best.crop_quality[0])

@@ -163,14 +163,20 @@ def first_appearance(owner: np.ndarray) -> np.ndarray:
     return rank[inverse.reshape(-1)]
 
 
+APART_IOU = 0.3  # two boxes in one frame overlapping less than this are two people
+
+
 def cannot_link_pairs(tracks: list[Track]) -> np.ndarray:
-    """(k, 2) int64 pairs i < j of tracks that share a frame of the same clip, sorted.
+    """(k, 2) int64 pairs i < j of tracks that are two people: they share a frame of
+    the same clip, and in a shared frame their boxes lie apart (IoU under APART_IOU).
+    Two tracks whose boxes overlap in every frame they share are one face found twice
+    (a track handed over at a re-detection, a duplicate box), not two people.
 
     Candidates are the tracks whose frame intervals overlap, found by a sort and a
     binary search per track; a candidate pair shares a frame unless one of them skipped
-    frames (MAX_GAP), which is checked on their frames.
+    frames (MAX_GAP), which is checked on their frames. Sorted.
     """
-    frames = [np.unique(t.faces.frame).astype(np.int64) for t in tracks]
+    frames, boxes = zip(*(_frame_boxes(t) for t in tracks), strict=True) if tracks else ((), ())
     seen = np.array([len(f) > 0 for f in frames])
     if seen.sum() < 2:
         return np.zeros((0, 2), np.int64)
@@ -188,14 +194,42 @@ def cannot_link_pairs(tracks: list[Track]) -> np.ndarray:
     early, late = order[p], order[q]
     # The late track's first frame is its own; the pair shares a frame if it is the early one's.
     keys = np.concatenate([i * span + frames[i] for i in ids])
-    keys.sort()
+    flat = np.concatenate([boxes[i] for i in ids])  # (m, 4): the box at each key
+    sort = np.argsort(keys, kind="stable")
+    keys, flat = keys[sort], flat[sort]
     probe = early * span + first[late]
     at = np.minimum(np.searchsorted(keys, probe), len(keys) - 1)
     share = keys[at] == probe
-    for k in np.flatnonzero(~share).tolist():
-        share[k] = len(np.intersect1d(frames[early[k]], frames[late[k]], assume_unique=True)) > 0
-    pairs = np.sort(np.stack([early[share], late[share]], axis=1), axis=1)
+    # Where the probe frame is shared, the pair is apart if its boxes are apart there.
+    late_first = np.stack([boxes[i][0] for i in late]) if len(late) else np.zeros((0, 4))
+    apart = share & (_pair_iou(flat[at], late_first) < APART_IOU)
+    for k in np.flatnonzero(~apart).tolist():
+        apart[k] = _apart_somewhere(frames, boxes, int(early[k]), int(late[k]))
+    pairs = np.sort(np.stack([early[apart], late[apart]], axis=1), axis=1)
     return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
+
+
+def _frame_boxes(t: Track) -> tuple[np.ndarray, np.ndarray]:
+    """(m,) int64 sorted frames of a track and (m, 4) float32 its box in each."""
+    frames, first = np.unique(t.faces.frame, return_index=True)
+    return frames.astype(np.int64), t.faces.xyxy[first].astype(np.float32).reshape(-1, 4)
+
+
+def _pair_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(n,) IoU of the boxes a[i] and b[i] (xyxy)."""
+    lt = np.maximum(a[:, :2], b[:, :2])
+    rb = np.minimum(a[:, 2:], b[:, 2:])
+    inter = np.prod(np.clip(rb - lt, 0, None), axis=1)
+    union = np.prod(a[:, 2:] - a[:, :2], axis=1) + np.prod(b[:, 2:] - b[:, :2], axis=1) - inter
+    return inter / np.maximum(union, 1e-6)
+
+
+def _apart_somewhere(
+    frames: tuple[np.ndarray, ...], boxes: tuple[np.ndarray, ...], i: int, j: int
+) -> bool:
+    """Whether tracks i and j share a frame in which their boxes lie apart."""
+    _, in_i, in_j = np.intersect1d(frames[i], frames[j], assume_unique=True, return_indices=True)
+    return bool(len(in_i)) and bool((_pair_iou(boxes[i][in_i], boxes[j][in_j]) < APART_IOU).any())
 
 
 def cannot_link(tracks: list[Track]) -> np.ndarray:

@@ -1,18 +1,25 @@
-"""Findings: what in the characters' measures fails or warns, and why."""
+"""Findings: what in the characters' measures fails, warns or informs, and why.
+
+Every finding carries its evidence (clip file, shot, span, best face) and the number
+its decision used (`value`, against `threshold`), and its message prints both.
+"""
 
 from __future__ import annotations
 
-import numpy as np
-from scipy.optimize import linear_sum_assignment
+from dataclasses import replace
 
-from drift_audit.faces.attributes import compare as attribute_compare
+import numpy as np
+
+from drift_audit.faces.attributes import changes_since_first
+from drift_audit.identity import evidence as ev
 from drift_audit.identity.characters import (
-    WEAK_EVIDENCE,
     Metric,
-    clip_verdict,
     label_of,
     tracks_of,
 )
+from drift_audit.identity.expected import missing_cast, unexpected
+from drift_audit.identity.swaps import swaps
+from drift_audit.script import Script
 from drift_audit.types import Character, ClipResult, Finding, Track
 
 
@@ -23,8 +30,9 @@ def findings(
     metric: Metric,
     cast: dict[str, np.ndarray],
     extras_fail: bool = False,
+    script: Script | None = None,
 ) -> list[Finding]:
-    """Everything the audit reports as failing or worth a look.
+    """Everything the audit reports as failing, worth a look, or worth knowing.
 
     Args:
         characters: from build_characters, measured.
@@ -35,28 +43,48 @@ def findings(
         extras_fail: extras (`Character.role`) fail like leads; by default their
             identity findings only warn, and they take no part in swaps: a background
             face in one clip and another in the next is not a swap.
+        script: which cast members each clip should show (`--script`); None: every
+            cast member is expected in every clip.
 
     Returns:
         identity_drift, uncertain_identity, attribute_drift, identity_swap,
-        missing_character, damaged_clip and glitch_frame findings, sorted by
-        (clip, kind, character, frame).
+        cast_change, missing_character, unexpected_character, damaged_clip and
+        glitch_frame findings, each with its evidence, sorted by (clip, kind,
+        character, frame).
     """
     out: list[Finding] = []
     for ch in characters:
         out.extend(_identity(ch, metric, extras_fail))
     out.extend(_attribute_drift(characters))
     leads = [ch for ch in characters if extras_fail or ch.role == "lead"]
-    out.extend(_swaps(leads, tracks, clips, metric))
+    swapped = swaps(leads, tracks, clips, metric, cast, script)
+    out.extend(swapped.findings)
     in_clip = {clip: [t for t in tracks if t.clip == clip] for clip in sorted(clips)}
-    out.extend(_missing_cast(characters, in_clip, metric, cast))
+    out.extend(missing_cast(characters, in_clip, clips, metric, cast, script, swapped))
+    if script is not None:
+        out.extend(unexpected(leads, tracks, clips, script, swapped))
+    out = [_with_evidence(f, characters, tracks, clips) for f in out]
     for clip in sorted(clips):
         out.extend(_damage(clips[clip]))
     return sorted(out, key=lambda f: (f.clip or 0, f.kind, f.character or "", f.frame or 0))
 
 
+def _with_evidence(
+    f: Finding, characters: list[Character], tracks: list[Track], clips: dict[int, ClipResult]
+) -> Finding:
+    """The finding, with its character's best face in its clip as evidence when it
+    has none yet (identity and attribute findings)."""
+    if f.evidence is not None or f.clip not in clips:
+        return f
+    ch = next((c for c in characters if c.id == f.character), None)
+    mine = [t for t in tracks_of(ch, tracks) if t.clip == f.clip] if ch else []
+    found = ev.of_tracks(mine, clips[f.clip]) if mine else ev.of_clip(clips[f.clip])
+    return replace(f, evidence=found)
+
+
 def _identity(ch: Character, metric: Metric, extras_fail: bool = False) -> list[Finding]:
     """identity_drift (fail; warn for an extra) and uncertain_identity (warn) for each
-    clip but the anchor's."""
+    clip but the anchor's. `value` is the clip's similarity to the anchor."""
     out: list[Finding] = []
     label = label_of(ch)
     anchor_clip = ch.anchor_clip
@@ -67,46 +95,48 @@ def _identity(ch: Character, metric: Metric, extras_fail: bool = False) -> list[
     else:
         anchor = f"anchor in clip {anchor_clip} (its first clip with good faces)"
     extra = ch.role == "extra" and not extras_fail
+    bar, same = metric.different_below, metric.threshold + metric.uncertain_margin
     for clip, sim in sorted(ch.clip_similarity.items()):
         if clip == anchor_clip:
             continue
-        verdict = clip_verdict(
-            sim,
-            ch.evidence.get(clip, 1.0),
-            metric.threshold,
-            metric.uncertain_margin,
-            metric.measured_threshold,
-        )
-        thin = ch.evidence.get(clip, 1.0) < WEAK_EVIDENCE
-        why = (
-            f"; evidence is thin (best face quality {ch.evidence[clip]:.2f}: small, "
-            "profile, blurred or occluded faces)"
-            if thin
-            else ""
-        )
+        quality = ch.evidence.get(clip, 1.0)
+        verdict = metric.verdict(sim, quality)
         if verdict == "different":
+            v, t = ev.two(sim, bar)
+            message = (
+                f"{label} clip {clip}: similarity {v} to its {anchor} is below {t} (the "
+                f"threshold {metric.threshold:.2f} less the margin {metric.lower_margin:.2f})"
+                + ("; an extra (small or blurred throughout): warn, not fail" if extra else "")
+            )
+            severity = "warn" if extra else "fail"
             out.append(
-                Finding(
-                    "identity_drift",
-                    "warn" if extra else "fail",
-                    ch.id,
-                    clip,
-                    f"{label} clip {clip}: similarity {sim:.2f} to its {anchor} is below "
-                    f"{metric.different_below:.2f} (the threshold {metric.threshold:.2f} less "
-                    f"the margin {metric.uncertain_margin:.2f})"
-                    + ("; an extra (small or blurred throughout): warn, not fail" if extra else ""),
-                )
+                Finding("identity_drift", severity, ch.id, clip, message, value=sim, threshold=bar)
             )
         elif verdict == "uncertain":
-            where = "just below" if sim < metric.threshold else "barely above"
+            if sim < bar:  # below the bar, but on thin evidence
+                v, t = ev.two(sim, bar)
+                why = (
+                    f"is below {t}, but the evidence is thin (best face quality {quality:.2f}: "
+                    "small, profile, blurred or occluded faces)"
+                )
+                threshold = bar
+            else:
+                v, t = ev.two(sim, metric.threshold)
+                where = "just below" if sim < metric.threshold else "barely above"
+                why = (
+                    f"is {where} the threshold {t} (same needs {same:.2f}, different "
+                    f"is below {bar:.2f})"
+                )
+                threshold = metric.threshold
             out.append(
                 Finding(
                     "uncertain_identity",
                     "warn",
                     ch.id,
                     clip,
-                    f"{label} clip {clip}: similarity {sim:.2f} to its {anchor} is {where} "
-                    f"the threshold {metric.threshold:.2f}{why}",
+                    f"{label} clip {clip}: similarity {v} to its {anchor} {why}",
+                    value=sim,
+                    threshold=threshold,
                 )
             )
     return out
@@ -137,6 +167,7 @@ def _damage(c: ClipResult) -> list[Finding]:
                 c.index,
                 f"clip {c.index}: {'; '.join(parts)}; "
                 f"the {c.frames_read} readable frames were audited",
+                evidence=ev.of_clip(c),
             )
         )
     for g in c.glitches:
@@ -149,6 +180,7 @@ def _damage(c: ClipResult) -> list[Finding]:
                 f"clip {c.index}: frame {g.frame} ({g.time_s:.2f} s) differs from both "
                 "neighbours (a flash or a corrupt frame), not a cut",
                 frame=g.frame,
+                evidence=ev.of_frame(c, g.frame),
             )
         )
     return out
@@ -156,18 +188,15 @@ def _damage(c: ClipResult) -> list[Finding]:
 
 def _attribute_drift(characters: list[Character]) -> list[Finding]:
     """Hair, clothing, skin or facial hair that changed since the character's first
-    appearance (ΔE2000 thresholds in attributes.THRESHOLDS). Warn: lighting moves
-    colours too, and only the eye can tell a costume change from a re-light."""
+    appearance (attributes.compare). Warn: lighting moves colours too, and only the eye
+    can tell a costume change from a re-light."""
     out = []
     for ch in characters:
         if not ch.attributes:
             continue
-        label = label_of(ch)
-        first = min(ch.attributes)
+        label, first = label_of(ch), min(ch.attributes)
         for clip in sorted(ch.attributes):
-            if clip == first:
-                continue
-            changes = attribute_compare(ch.attributes[first], ch.attributes[clip])
+            changes = changes_since_first(ch.attributes, clip)
             if changes:
                 parts = ", ".join(c.message_fragment for c in changes)
                 out.append(
@@ -179,105 +208,4 @@ def _attribute_drift(characters: list[Character]) -> list[Finding]:
                         f"{label} clip {clip}: {parts} since clip {first}",
                     )
                 )
-    return out
-
-
-def _swaps(
-    characters: list[Character], tracks: list[Track], clips: dict[int, ClipResult], metric: Metric
-) -> list[Finding]:
-    """A character seen before is absent from a clip, and a new identity appears there."""
-    out: list[Finding] = []
-    first_clip = {ch.id: min(ch.clip_similarity) for ch in characters}
-    centroids = {ch.id: metric.centroid_of(tracks_of(ch, tracks)) for ch in characters}
-    for clip in sorted(clips):
-        absent = [
-            ch for ch in characters if first_clip[ch.id] < clip and clip not in ch.clip_similarity
-        ]
-        new = [ch for ch in characters if first_clip[ch.id] == clip]
-        if not absent or not new:
-            continue
-        sims = np.array(
-            [[metric.sim(centroids[a.id], centroids[b.id]) for b in new] for a in absent]
-        )
-        rows, cols = linear_sum_assignment(-sims)
-        for r, c in zip(rows, cols, strict=True):
-            gone, came, sim = absent[r], new[c], float(sims[r, c])
-            seen = sorted(k for k in gone.clip_similarity if k < clip)
-            where = (
-                f"{label_of(gone)} (seen in clip {', '.join(map(str, seen))}) "
-                f"is absent from clip {clip}, and a new identity {came.id} appears there"
-            )
-            if sim < metric.different_below and _costume_changed(gone, came, clip):
-                continue  # another person in another role: a change of cast
-            if sim < metric.different_below:
-                out.append(
-                    Finding(
-                        "identity_swap",
-                        "fail",
-                        gone.id,
-                        clip,
-                        f"{where} in its place (similarity {sim:.2f}, below "
-                        f"{metric.different_below:.2f}: the threshold "
-                        f"{metric.threshold:.2f} less the margin)",
-                    )
-                )
-            else:  # it looks about as much like the one gone as a restyled face would
-                out.append(
-                    Finding(
-                        "uncertain_identity",
-                        "warn",
-                        gone.id,
-                        clip,
-                        f"{where} that may be the same person (similarity {sim:.2f}, "
-                        f"threshold {metric.threshold:.2f}): a swap, or one face the "
-                        "embedder reads apart",
-                    )
-                )
-    return out
-
-
-def _costume_changed(gone: Character, came: Character, clip: int) -> bool:
-    """Whether the newcomer wears other clothes than the one gone did last: then it
-    entered in a role of its own (a change of cast), not in the one gone's place.
-    Unmeasured clothes on either side say nothing: the swap stands."""
-    before = [k for k in gone.attributes if k < clip]
-    if not before or clip not in came.attributes:
-        return False
-    changes = attribute_compare(gone.attributes[max(before)], came.attributes[clip])
-    return any(c.attribute == "upper_clothing" for c in changes)
-
-
-def _missing_cast(
-    characters: list[Character],
-    in_clip: dict[int, list[Track]],
-    metric: Metric,
-    cast: dict[str, np.ndarray],
-) -> list[Finding]:
-    """missing_character: a cast member that no character matches in a clip, with the
-    best similarity any of the clip's tracks reached.
-
-    Args:
-        in_clip: every readable clip -> its tracks (an empty list: no faces there).
-    """
-    out: list[Finding] = []
-    by_name = {ch.name: ch for ch in characters if ch.name}
-    for name in sorted(cast):
-        ch = by_name.get(name)
-        for clip, clip_tracks in in_clip.items():
-            if ch is not None and clip in ch.clip_similarity:
-                continue
-            if clip_tracks:
-                sims = metric.similarity(metric.centroids(clip_tracks), cast[name][None])[:, 0]
-                best = f"best match {float(sims.max()):.2f}, threshold {metric.threshold:.2f}"
-            else:
-                best = "no faces in the clip"
-            out.append(
-                Finding(
-                    "missing_character",
-                    "warn",
-                    ch.id if ch else None,
-                    clip,
-                    f"cast member {name} is not found in clip {clip} ({best})",
-                )
-            )
     return out

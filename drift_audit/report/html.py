@@ -16,11 +16,24 @@ import cv2
 import numpy as np
 
 from drift_audit import __version__
+from drift_audit.faces.attributes import changes_since_first
 from drift_audit.identity.characters import WEAK_EVIDENCE
 from drift_audit.report import provenance_view
-from drift_audit.report.common import THUMB_PX, cell_level, readable, thumbnail, verdict
-from drift_audit.report.html_parts import CSS, cell_id, plot, row_id, timeline
-from drift_audit.types import Character, ClipResult, EmbedderInfo, Report
+from drift_audit.report.common import (
+    THUMB_PX,
+    cell_findings,
+    cell_flag,
+    cell_level,
+    cell_value,
+    character_facts,
+    readable,
+    thumbnail,
+    verdict,
+    where,
+)
+from drift_audit.report.frames import evidence_frame
+from drift_audit.report.html_parts import CSS, cell_id, plot, row_id, swatches, timeline
+from drift_audit.types import Character, ClipResult, Evidence, Finding, Report
 
 
 def _data_uri(image: np.ndarray | None) -> str | None:
@@ -62,16 +75,12 @@ def _header(report: Report) -> str:
     )
 
 
-def _character_row(ch: Character, ok: list[ClipResult], emb: EmbedderInfo | None) -> str:
-    facts = []
-    if ch.coherence_horizon is not None:
-        facts.append(f"diverges from clip {ch.coherence_horizon}")
-    elif len(ch.clip_similarity) > 1:
-        facts.append("matches its anchor in every clip it is in")
-    if len(ch.clip_similarity) > 1:
-        facts.append(f"drift {ch.drift_slope:+.3f} / clip")
+def _character_row(ch: Character, ok: list[ClipResult], report: Report) -> str:
+    emb = report.embedder
     name = f"<br><b>{escape(ch.name)}</b>" if ch.name else ""
-    facts_html = "".join(f'<div class="muted">{f}</div>' for f in facts)
+    facts_html = "".join(
+        f'<div class="muted">{escape(f)}</div>' for f in character_facts(ch, report)
+    )
     cells = [
         f'<th class="who" id="{row_id(ch.id)}"><b>{escape(ch.id)}</b>{name}'
         f"{facts_html}"
@@ -80,23 +89,28 @@ def _character_row(ch: Character, ok: list[ClipResult], emb: EmbedderInfo | None
     caption = f"cast: {escape(ch.name)}" if ch.name else "first appearance"
     img = _img(_data_uri(ch.anchor_image), f"anchor of {ch.id}")
     cells.append(f'<td class="anchor">{img}<div class="cap">{caption}</div></td>')
-    cells.extend(_cell(ch, clip.index, emb) for clip in ok)
+    cells.extend(_cell(ch, clip.index, report) for clip in ok)
     return f"<tr>{''.join(cells)}</tr>"
 
 
-def _cell(ch: Character, clip: int, emb: EmbedderInfo | None) -> str:
+def _cell(ch: Character, clip: int, report: Report) -> str:
     """A character's cell in one readable clip: its face, similarity and the facts
-    behind the colour, or a placeholder when it is not in the clip."""
-    sim = ch.clip_similarity.get(clip)
+    behind the colour, or a placeholder when it is not in the clip; outlined, with the
+    frame of the evidence and any colour change, when a finding is about it."""
+    value, within = cell_value(ch, clip)
+    flag = cell_flag(ch, clip, report)
+    found = cell_findings(report).get((ch.id, clip), [])
+    marks = f' data-flag="{flag}"' if found or flag != "ok" else ""
+    flagged = f" flag-{flag}" if flag != "ok" else ""
     uri = _data_uri(ch.thumbnails.get(clip))
-    if uri is None and sim is None:
-        return (
-            f'<td class="absent" id="{cell_id(ch.id, clip)}">'
-            '<div class="ph">not in this clip</div></td>'
-        )
+    if uri is None and value is None:
+        body = '<div class="ph">not in this clip</div>' + _evidence(ch, clip, found)
+        return f'<td class="absent{flagged}" id="{cell_id(ch.id, clip)}"{marks}>{body}</td>'
     body = _img(uri, f"{ch.id} in clip {clip}")
-    lvl = cell_level(ch, clip, emb)
-    body += f'<div class="sim {lvl}">{"—" if sim is None else f"{sim:.2f}"}</div>'
+    lvl = cell_level(ch, clip, report.embedder)
+    shown = "—" if value is None else f"{value:.2f}"
+    title = ' title="how alike its faces are within its anchor clip"' if within else ""
+    body += f'<div class="sim {lvl}"{title}>{"within " if within else ""}{shown}</div>'
     if ch.evidence.get(clip, 1.0) < WEAK_EVIDENCE:
         body += (
             '<div class="muted" title="small, turned or blurred faces embed poorly">'
@@ -112,7 +126,31 @@ def _cell(ch: Character, clip: int, emb: EmbedderInfo | None) -> str:
             f'<div class="muted" title="max - min similarity of its faces in this clip">'
             f"spread {ch.spread[clip]:.2f}</div>"
         )
-    return f'<td class="cell t-{lvl}" id="{cell_id(ch.id, clip)}">{body}</td>'
+    body += _evidence(ch, clip, found)
+    return f'<td class="cell t-{lvl}{flagged}" id="{cell_id(ch.id, clip)}"{marks}>{body}</td>'
+
+
+def _evidence(ch: Character, clip: int, found: list[Finding]) -> str:
+    """What a cell's findings point at: each one's severity and kind, the frame of its
+    best evidence face with the box drawn, and the colours an attribute moved between."""
+    out = []
+    for f in found:
+        out.append(f'<div class="tag {escape(f.severity)}">{escape(f.kind)}</div>')
+        uri = _frame_uri(f.evidence)
+        if uri is not None:
+            alt = f"frame {f.evidence.frame if f.evidence else ''} of clip {clip}"
+            out.append(f'<img class="frame" src="{uri}" alt="{escape(alt)}">')
+        if f.kind == "attribute_drift":
+            out.append(swatches(changes_since_first(ch.attributes, clip)))
+    return "".join(out)
+
+
+def _frame_uri(ev: Evidence | None) -> str | None:
+    rgb = evidence_frame(ev)
+    if rgb is None:
+        return None
+    ok, buf = cv2.imencode(".jpg", rgb[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 85])
+    return "data:image/jpeg;base64," + base64.b64encode(buf.tobytes()).decode() if ok else None
 
 
 def _grid(report: Report) -> str:
@@ -137,7 +175,7 @@ def _grid(report: Report) -> str:
         mine = [ch for ch in report.characters if ch.role == role]
         if not mine:
             continue
-        rows = "".join(_character_row(ch, ok, report.embedder) for ch in mine)
+        rows = "".join(_character_row(ch, ok, report) for ch in mine)
         tables.append(
             f'{heading}<div class="scroll"><table class="grid"><thead><tr><th>character</th>'
             f"<th>anchor</th>{head}</tr></thead><tbody>{rows}</tbody></table></div>"
@@ -148,7 +186,8 @@ def _grid(report: Report) -> str:
 def _findings(report: Report) -> str:
     if not report.findings:
         return '<p class="muted">no findings</p>'
-    chars = {ch.id for ch in report.characters}
+    by_id = {ch.id: ch for ch in report.characters}
+    chars = set(by_id)
     ok = {c.index for c in readable(report)}
     known = {c.index for c in report.clips}
     items = []
@@ -163,10 +202,15 @@ def _findings(report: Report) -> str:
             links.append(f'<a href="#{row_id(f.character)}">{escape(f.character)}</a>')
         if f.clip in known:
             links.append(f'<a href="#clip{f.clip}">clip {f.clip} timeline</a>')
+        at = where(f.evidence)
+        at_html = f' <span class="muted">at {escape(at)}</span>' if at else ""
+        colours = ""
+        if f.kind == "attribute_drift" and f.clip is not None and f.character in by_id:
+            colours = swatches(changes_since_first(by_id[f.character].attributes, f.clip))
         items.append(
             f'<li class="{escape(f.severity)}"><span class="sev">{escape(f.severity)}'
-            f"</span> <b>{escape(f.kind)}</b> {escape(f.message)} "
-            f'<span class="links">{" · ".join(links)}</span></li>'
+            f"</span> <b>{escape(f.kind)}</b> {escape(f.message)}{at_html} "
+            f'<span class="links">{" · ".join(links)}</span>{colours}</li>'
         )
     return f'<ul class="findings">{"".join(items)}</ul>'
 

@@ -10,6 +10,10 @@ import re
 from html import escape
 from pathlib import Path
 
+import numpy as np
+
+from drift_audit.faces.attributes import AttributeChange
+from drift_audit.faces.colour import lab_to_rgb
 from drift_audit.report.common import cell_level, row_label
 from drift_audit.types import Character, ClipResult, EmbedderInfo
 
@@ -90,6 +94,23 @@ def _presence(clip: int, characters: list[Character]) -> str:
     return f'<div class="muted">faces: {" · ".join(seen) or "none"}</div>'
 
 
+def swatches(changes: list[AttributeChange]) -> str:
+    """Each attribute change as two colour swatches with their names and the ΔE."""
+    rows = []
+    for c in changes:
+        before, after = (
+            "#{:02x}{:02x}{:02x}".format(*lab_to_rgb(np.array(lab)).tolist())
+            for lab in (c.before_lab, c.after_lab)
+        )
+        rows.append(
+            f'<div class="swatches">{escape(c.attribute.replace("_", " "))} '
+            f'<span class="sw" style="background:{before}"></span> {escape(c.before_name)} → '
+            f'<span class="sw" style="background:{after}"></span> {escape(c.after_name)} '
+            f'<span class="muted">ΔE {c.delta_e:.0f}</span></div>'
+        )
+    return "".join(rows)
+
+
 def plot(ch: Character, clips: list[int], emb: EmbedderInfo | None) -> str:
     """An inline SVG of similarity (0..1) against clip index, threshold dashed."""
     w, h, left, right, top, bottom = 240, 110, 30, 10, 10, 22
@@ -163,6 +184,13 @@ td.absent{background:#f2f3f5}.ph{width:112px;height:112px;margin:0 auto;display:
 .sim{font-weight:bold;font-size:15px;margin-top:2px}.ok{color:#1b7f3b}.unsure{color:#b26a00}
 .bad{color:#c62828}.none{color:#667085}:target{outline:3px solid #1f5fbf}
 td.t-bad{background:#fdecea}td.t-unsure{background:#fff4e0}
+td.flag-bad{outline:3px solid #c62828;outline-offset:-2px}
+td.flag-unsure{outline:3px dashed #e09100;outline-offset:-2px}
+td.flag-warn{outline:2px dashed #b26a00;outline-offset:-2px}
+.tag{font-size:11px;font-weight:bold;text-transform:uppercase;margin-top:3px;color:#b26a00}
+.tag.fail{color:#c62828}.grid img.frame{width:auto;height:auto;max-width:112px;margin-top:3px}
+.swatches{font-size:12px;margin-top:3px}.sw{display:inline-block;width:14px;height:14px;
+ border:1px solid #98a2b3;border-radius:3px;vertical-align:middle}
 svg.plot{display:block;margin-top:6px;background:#fbfbfc;border:1px solid #eceef1;
  border-radius:4px}svg text{font-size:10px;fill:#667085}
 .grid line,line.grid{stroke:#e4e7ec}line.thr{stroke:#c62828;stroke-dasharray:5 4}

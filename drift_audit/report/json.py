@@ -1,4 +1,9 @@
-"""The JSON report (schema_version 1): deterministic bytes (files.write_atomic writes them)."""
+"""The JSON report (schema_version 2): deterministic bytes (files.write_atomic writes them).
+
+Version 2 added each finding's `value`, `threshold` and `evidence` (clip file, shot,
+start and end as seconds, time code and frame, the best face's frame and box), the
+`info` severity with the `cast_change` kind, `unexpected_character`, each
+appearance's `track_ids` and each clip's `consistency`."""
 
 from __future__ import annotations
 
@@ -11,11 +16,20 @@ import numpy as np
 from drift_audit import __version__
 from drift_audit.faces.attributes import ATTRIBUTES, FACIAL_HAIR_PRESENT, facial_hair_score
 from drift_audit.faces.colour import colour_name
+from drift_audit.identity.evidence import timecode
 from drift_audit.report import provenance_view
 from drift_audit.report.common import cell_verdict
-from drift_audit.types import Calibration, Character, ClipResult, EmbedderInfo, Report
+from drift_audit.types import (
+    Calibration,
+    Character,
+    ClipResult,
+    EmbedderInfo,
+    Evidence,
+    Finding,
+    Report,
+)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _r(x: float) -> float:
@@ -53,21 +67,14 @@ def to_dict(report: Report) -> dict[str, Any]:
             "weights_sha256": emb.weights_sha256,
             "threshold": _r(emb.threshold),
             "uncertain_margin": _r(emb.uncertain_margin),
+            "different_margin": _r(
+                emb.uncertain_margin if emb.different_margin is None else emb.different_margin
+            ),
             "calibration": _calibration(emb.calibration),
         },
         "clips": [_clip(c) for c in report.clips],
         "characters": [_character(ch, emb) for ch in report.characters],
-        "findings": [
-            {
-                "kind": f.kind,
-                "severity": f.severity,
-                "character": f.character,
-                "clip": f.clip,
-                "frame": f.frame,
-                "message": f.message,
-            }
-            for f in report.findings
-        ],
+        "findings": [_finding(f) for f in report.findings],
         "summary": {
             "clips": len(report.clips),
             "unreadable_clips": len(report.unreadable),
@@ -76,6 +83,39 @@ def to_dict(report: Report) -> dict[str, Any]:
             "fail_on": report.fail_on,
             "verdict": "fail" if report.failed else "pass",
         },
+    }
+
+
+def _finding(f: Finding) -> dict[str, Any]:
+    return {
+        "kind": f.kind,
+        "severity": f.severity,
+        "character": f.character,
+        "clip": f.clip,
+        "frame": f.frame,
+        "message": f.message,
+        "value": None if f.value is None else _r(f.value),
+        "threshold": None if f.threshold is None else _r(f.threshold),
+        "evidence": _evidence(f.evidence),
+    }
+
+
+def _evidence(e: Evidence | None) -> dict[str, Any] | None:
+    """Where to look: the clip, the shot, the span (seconds, time code, frame), and the
+    best face's frame and xyxy box in frame pixels."""
+    if e is None:
+        return None
+    return {
+        "path": printable(e.path),
+        "shot": e.shot,
+        "start_s": _r(e.start_s),
+        "end_s": _r(e.end_s),
+        "start_timecode": timecode(e.start_s),
+        "end_timecode": timecode(e.end_s),
+        "start_frame": e.start_frame,
+        "end_frame": e.end_frame,
+        "frame": e.frame,
+        "box": None if e.box is None else [_r(v) for v in e.box],
     }
 
 
@@ -101,7 +141,7 @@ def _clip(c: ClipResult) -> dict[str, Any]:
         "status": c.status,
         "error": None if c.error is None else printable(c.error),
         "decoder": info.backend if info else None,
-        # Every backend reads front to back (decode/base.py); kept for schema_version 1.
+        # Every backend reads front to back (decode/base.py); kept since schema_version 1.
         "decode_mode": "sequential" if info else None,
         "fps": _r(fps),
         "frames": c.last_frame + 1 if c.status == "ok" else (info.n_frames if info else 0),
@@ -153,6 +193,8 @@ def _character(ch: Character, emb: EmbedderInfo | None) -> dict[str, Any]:
                 "faces": a.faces,
                 "similarity": _r(a.similarity),
                 "attributes": _attributes(a.attributes),
+                # 1-based, as in the --tracks files (the flat track list's index + 1)
+                "track_ids": [i + 1 for i in a.track_ids],
             }
             for a in ch.appearances
         ],
@@ -165,6 +207,7 @@ def _character(ch: Character, emb: EmbedderInfo | None) -> dict[str, Any]:
                     _r(ch.previous_similarity[k]) if k in ch.previous_similarity else None
                 ),
                 "spread": _r(ch.spread.get(k, 0.0)),
+                "consistency": _r(ch.consistency[k]) if k in ch.consistency else None,
                 "faces": ch.faces.get(k, 0),
                 "evidence": _r(ch.evidence.get(k, 0.0)),
                 "attributes": _attributes(ch.attributes.get(k)),

@@ -9,11 +9,29 @@ from rich.table import Table
 from rich.text import Text
 
 from drift_audit.report import provenance_view
-from drift_audit.report.common import cell_level, readable, row_label, verdict
-from drift_audit.types import Character, ClipResult, EmbedderInfo, Report
+from drift_audit.report.common import (
+    cell_flag,
+    cell_value,
+    readable,
+    row_label,
+    verdict,
+    where,
+)
+from drift_audit.types import Character, ClipResult, Report
 
-_SEVERITY_STYLE = {"fail": "bold red", "warn": "yellow"}
-_LEVEL_MARK = {"ok": ("", "green"), "unsure": (" ?", "yellow"), "bad": (" ✗", "bold red")}
+_SEVERITY_STYLE = {"fail": "bold red", "warn": "yellow", "info": "cyan"}
+_LEVEL_MARK = {
+    "ok": ("", "green"),
+    "warn": (" !", "yellow"),
+    "unsure": (" ?", "yellow"),
+    "bad": (" ✗", "bold red"),
+}
+_LEGEND = {
+    "bad": "✗ fail",
+    "unsure": "? uncertain",
+    "warn": "! warning (see findings)",
+    "~": "~ in the anchor's clip: how alike its faces are within it",
+}
 _VERDICT_TEXT = {
     "FAIL": ("FAIL", "bold red"),
     "INCOMPLETE": ("INCOMPLETE (unreadable input)", "bold red"),
@@ -21,19 +39,32 @@ _VERDICT_TEXT = {
 }
 
 
-def _cell(ch: Character, clip: int, emb: EmbedderInfo) -> Text | str:
-    """A character's similarity in a clip, marked by the same verdict as the JSON's."""
-    sim = ch.clip_similarity.get(clip)
-    if sim is None:
-        return "—"
-    mark, style = _LEVEL_MARK[cell_level(ch, clip, emb)]
-    return Text(f"{sim:.2f}{mark}", style=style)
+def _cell(ch: Character, clip: int, report: Report) -> Text | str:
+    """A character's similarity in a clip (in the anchor's clip, its consistency within
+    the clip, marked ~), marked by the JSON's verdict and by the findings about it."""
+    value, within = cell_value(ch, clip)
+    flag = cell_flag(ch, clip, report)
+    mark, style = _LEVEL_MARK[flag]
+    if value is None:
+        return Text(f"—{mark}", style=style) if mark else "—"
+    return Text(f"{'~' if within else ''}{value:.2f}{mark}", style=style)
+
+
+def _legend(report: Report, characters: list[Character], ok: list[ClipResult]) -> str:
+    """The marks the tables use, each explained."""
+    used = set()
+    for ch in characters:
+        for clip in ok:
+            used.add(cell_flag(ch, clip.index, report))
+            if cell_value(ch, clip.index)[1]:
+                used.add("~")
+    return "  ".join(text for key, text in _LEGEND.items() if key in used)
 
 
 def _matrix(
     characters: list[Character],
     ok: list[ClipResult],
-    emb: EmbedderInfo,
+    report: Report,
     title: str = "identity similarity to anchor (character x clip)",
 ) -> Table:
     table = Table(title=title, title_justify="left")
@@ -41,7 +72,7 @@ def _matrix(
     for clip in ok:
         table.add_column(f"{clip.index}: {Path(clip.path).name}", justify="right")
     for ch in characters:
-        table.add_row(row_label(ch), *(_cell(ch, clip.index, emb) for clip in ok))
+        table.add_row(row_label(ch), *(_cell(ch, clip.index, report) for clip in ok))
     return table
 
 
@@ -78,6 +109,7 @@ def _findings(report: Report, console: Console) -> None:
                 (f"{f.severity:<4} ", _SEVERITY_STYLE[f.severity]),
                 (f"{f.kind:<19} ", "bold"),
                 f.message,
+                ("" if (at := where(f.evidence)) is None else f"  [{at}]", "dim"),
             )
         )
 
@@ -90,10 +122,11 @@ def render(report: Report, console: Console) -> None:
         leads = [ch for ch in report.characters if ch.role == "lead"]
         extras = [ch for ch in report.characters if ch.role == "extra"]
         if leads:
-            console.print(_matrix(leads, ok, report.embedder))
+            console.print(_matrix(leads, ok, report))
         if extras:
             title = "extras: small or blurred wherever they appear (character x clip)"
-            console.print(_matrix(extras, ok, report.embedder, title))
+            console.print(_matrix(extras, ok, report, title))
+        console.print(Text(_legend(report, leads + extras, ok), style="dim"))
     elif ok:
         console.print("no faces found in any clip")
     _findings(report, console)

@@ -2,8 +2,9 @@
 
 A sampled frame gets a full-frame detection when its shot starts and then every
 `redetect_s` seconds; those are batched, `detect_batch` at a time. The frames in
-between are searched only around the shot's live tracks (`Detector.refine`), in
-order, each after the tracker has seen the frame before it.
+between are searched only around the shot's live tracks (`Detector.refine`, at
+each track's predicted box), in order, each after the tracker has seen the frame
+before it; a frame after one where a track lost its face gets a full detection.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from drift_audit.decode.base import DecodedFrame
 from drift_audit.faces.attributes import measure_near
 from drift_audit.faces.crop import crop_faces
 from drift_audit.faces.detect import Detector, face_quality
-from drift_audit.faces.track import Tracker
+from drift_audit.faces.track import Tracker, without_duplicates
 from drift_audit.progress import ProgressHook, Timings
 from drift_audit.run.deadline import Deadline
 from drift_audit.run.sink import EmbedSink
@@ -150,9 +151,18 @@ class FacePass:
         tracker = self._tracker
         if batch is not None:
             mine = batch.select(batch.frame == frame.index) if len(batch) else Faces.empty()
+        elif tracker.lost:
+            # A track lost its face around its predicted box: look at the whole frame
+            # now rather than at the next scheduled detection, so the track ends only
+            # when the face is gone (MAX_GAP of these), never for want of a search.
+            with self.timings.stage("detect: full frames"):
+                image = stack_frames([frame.image])
+                mine = self.detector.detect(image, np.array([frame.index]))
         else:
             with self.timings.stage("detect: around tracks"):
-                mine = self.detector.refine(frame.image, tracker.live_boxes(), frame.index)
+                boxes = tracker.live_boxes(frame.index)
+                mine = self.detector.refine(frame.image, boxes, frame.index)
+        mine = mine.select(without_duplicates(mine)) if len(mine) > 1 else mine
         with self.timings.stage("crops+attributes+track"):
             looks = np.array(
                 [
@@ -162,4 +172,4 @@ class FacePass:
                 np.float32,
             ).reshape(len(mine), 4, 4)
             crops = crop_faces(frame.image, mine)
-            tracker.step(mine, crops, face_quality(mine, crops), looks)
+            tracker.step(mine, crops, face_quality(mine, crops), looks, frame.index)

@@ -29,7 +29,10 @@ class Embedder(ABC):
     name: str
     dim: int
     threshold: float  # similarity at and above which two faces are one person
-    uncertain_margin: float  # similarities within this below threshold are "uncertain"
+    uncertain_margin: float  # a "same" verdict needs the threshold plus this
+    # A "different" verdict needs a similarity below the threshold less this: the
+    # measured top of the different-person band; None: the uncertain margin.
+    different_margin: float | None = None
     weights_sha256: str
     weights_path: str
     batch_size: int = 32
