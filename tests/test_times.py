@@ -143,7 +143,7 @@ def test_the_schema_refuses_negative_times() -> None:
         "shots": [shot],
     }
     report = {
-        "schema_version": 1,
+        "schema_version": 2,
         "tool": {"name": "drift-audit", "version": "0"},
         "embedder": None,
         "clips": [clip],
