@@ -4,8 +4,9 @@
 - `short_set`: seven short clips like a generator's output (33 s of video): six
   1280x720 H.264 clips of 4-5.5 s, one or two shots each, and one 1280x720
   MPEG-4 Part 2 AVI (the held-out set of issue 14 had the same mix).
-- `crowd_1080p`: one 1920x1080 H.264 clip of 4.2 s, seven people walking across
-  and toward the camera (heads cut from the photos, faces 70-190 px wide).
+- `crowd_set`: three 1920x1080 H.264 clips of 4.2 s, seven people walking across
+  and toward the camera in each (heads cut from the photos, faces 60-190 px wide;
+  the second mirrored, the third walking the other way).
 
 Usage: python scripts/bench_clips.py OUTDIR   # builds both, prints the paths
 """
@@ -74,13 +75,22 @@ def _avi(out: Path, shots: list[tuple[Path, float]]) -> Path:
     return out
 
 
-def crowd_1080p(out: Path, seconds: float = 4.2, fps: int = 25) -> Path:
-    """Seven people walking, 1920x1080 (skipped when present)."""
+def crowd_set(out: Path) -> list[Path]:
+    """The three crowd clips (skipped where present)."""
+    return [crowd_1080p(out / f"crowd{k}_1080p.mp4", k) for k in range(3)]
+
+
+def crowd_1080p(out: Path, variant: int = 0, seconds: float = 4.2, fps: int = 25) -> Path:
+    """Seven people walking, 1920x1080 (skipped when present). Variant 1 is mirrored,
+    variant 2 walks from the end positions to the start ones."""
     if out.exists():
         return out
     out.parent.mkdir(parents=True, exist_ok=True)
     table = faces_table()["photos"]
     sprites = [cut_sprite(read_rgb(p), table[p][0][1]) for p, _, _ in CROWD]
+    paths = [(p0, p1) if variant != 2 else (p1, p0) for _, p0, p1 in CROWD]
+    if variant == 1:
+        paths = [((1920 - a[0], *a[1:]), (1920 - b[0], *b[1:])) for a, b in paths]
     w, h = FULL_HD
     y = np.linspace(0.0, 1.0, h, dtype=np.float32)[:, None, None]
     backdrop = (1 - y) * np.array([0.30, 0.33, 0.38], np.float32) + y * np.array(
@@ -88,7 +98,7 @@ def crowd_1080p(out: Path, seconds: float = 4.2, fps: int = 25) -> Path:
     )
     backdrop = np.broadcast_to(backdrop, (h, w, 3)).copy()
     n = round(seconds * fps)
-    rng = np.random.default_rng(14)
+    rng = np.random.default_rng(14 + variant)
 
     def frames() -> Iterator[np.ndarray]:
         for i in range(n):
@@ -130,7 +140,7 @@ def main() -> None:
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     out = Path(sys.argv[1])
-    for path in [*short_set(out), crowd_1080p(out / "crowd_1080p.mp4")]:
+    for path in [*short_set(out), *crowd_set(out)]:
         print(path)
 
 

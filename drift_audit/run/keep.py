@@ -22,7 +22,7 @@ import numpy as np
 from drift_audit.config import AuditConfig
 from drift_audit.decode.base import DecodedFrame
 from drift_audit.run.faces import sampler
-from drift_audit.types import ClipResult
+from drift_audit.types import ClipResult, VideoInfo
 
 KEEP_BYTES = 192 << 20
 """Frames kept per clip at most (192 MB: 69 frames of 720p, 14 s at 5 samples a second;
@@ -45,6 +45,19 @@ class FrameKeeper:
         self._kept: dict[int, DecodedFrame] | None = {}
         self._bytes = 0
         self._seen = 0
+
+    def expect(self, info: VideoInfo) -> None:
+        """The clip's header: a clip whose periodic samples alone would not fit keeps
+        nothing from the start (no frames gathered only to be let go)."""
+        seconds = info.n_frames / info.fps if info.fps else 0.0
+        samples = min(info.n_frames, seconds * self.config.sample_fps + 1)
+        if samples * info.width * info.height * 3 > self.budget:
+            self._kept = None
+
+    @property
+    def keeping(self) -> bool:
+        """Whether frames are still being kept (not past the budget)."""
+        return self._kept is not None
 
     def offer(self, frame: DecodedFrame, thumb: np.ndarray) -> None:
         """One decoded frame (with its image) and its (18, 32, 3) CIELAB thumbnail."""

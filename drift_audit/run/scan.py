@@ -62,7 +62,11 @@ def scan_shots(
             result.info = source.info
             detector = ShotDetector(config.shot_threshold, config.min_shot_frames)
             total = source.info.n_frames
-            keeper = keeper if source.name == "opencv" else None
+            if keeper is not None and source.name == "opencv":
+                keeper.expect(source.info)
+            elif keeper is not None:
+                keeper.drop()
+            keeper = keeper if keeper is not None and keeper.keeping else None
             small = source._small_size(SHOT_DECODE_SIDE) if keeper else None
             side = None if keeper else SHOT_DECODE_SIDE
             for frame in source.frames(lambda i, t: True, max_side=side):
