@@ -250,3 +250,20 @@ def test_ctrl_c_cancels_the_ray_run_and_keeps_the_previous_report(
     assert report.read_text() == '{"previous": true}\n'
     time.sleep(3)
     assert _analysing_worker(after=0.5) is None  # its task was cancelled with the actor
+
+
+def test_ray_options_are_checked_before_any_work(
+    fixtures: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from drift_audit.cli import main
+
+    clip = str(fixtures / "no_faces.mp4")
+    for args, message in [
+        ([clip, "--ray-address", "127.0.0.1:1"], "--ray-address needs --executor ray"),
+        ([clip, "--executor", "spark"], "'spark' is not one of 'local', 'ray'"),
+        ([clip, "--executor", "ray", "--ray-address", " "], "--ray-address must not be empty"),
+    ]:
+        with pytest.raises(SystemExit) as caught:
+            main(args)
+        assert caught.value.code == 2
+        assert message in capsys.readouterr().err
