@@ -33,6 +33,7 @@ calibrate: install
 
 bench: install
 	$(BIN)/python scripts/bench.py --json .bench/results.json
+	$(BIN)/python scripts/bench_throughput.py --json .bench/throughput.json
 	$(BIN)/python scripts/memory_check.py
 
 golden: install fixtures

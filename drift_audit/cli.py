@@ -67,6 +67,11 @@ class Device(StrEnum):
     cuda = "cuda"
 
 
+class Executor(StrEnum):
+    local = "local"
+    ray = "ray"
+
+
 class FailOn(StrEnum):
     fail = "fail"
     warn = "warn"
@@ -314,6 +319,20 @@ def audit_command(
         float, typer.Option(help="Seconds allowed per clip; 0 = no limit.")
     ] = 0.0,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Clips analysed in parallel.")] = 1,
+    executor: Annotated[
+        Executor,
+        typer.Option(
+            help="Where clips are analysed: this machine, or Ray actors (the [ray] extra)."
+        ),
+    ] = Executor.local,
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            help="Ray cluster to join (HOST:PORT, ray://HOST:PORT, auto) with --executor "
+            "ray [default: start a local one].",
+            metavar="ADDR",
+        ),
+    ] = None,
     threads: Annotated[int, typer.Option(help="Torch threads per process on the CPU.")] = 1,
     cache_dir: Annotated[
         Path | None,
@@ -355,6 +374,8 @@ def audit_command(
             cast=_merge_cast(file_config, _parse_cast(cast or [])),
             clip_timeout_s=clip_timeout,
             jobs=jobs,
+            executor=executor.value,
+            ray_address=ray_address,
             threads=threads,
             cache_dir=cache_dir,
             use_cache=not no_cache,

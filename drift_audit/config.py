@@ -13,6 +13,7 @@ from drift_audit.script import Script
 EMBEDDERS = embedders.CHOICES  # one table names the embedders: identity/embedders/registry.py
 DEVICES = ("auto", "cpu", "cuda")
 FAIL_ON = ("fail", "warn", "never")
+EXECUTORS = ("local", "ray")
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,13 @@ class AuditConfig:
         clip_timeout_s: per-clip time budget (0 = none); enforced by running clips in
             worker processes that are killed when they overrun.
         jobs: clips analysed in parallel, each in its own worker process.
+        lanes: clips in flight side by side in one process (threads sharing the models:
+            the next clip's decode and detection beside this one's); 1 analyses them in
+            turn, the next clip's shot pass alone running ahead.
+        executor: "local" (this machine: lanes, or worker processes) or "ray" (tasks on
+            Ray actors: `run.ray`).
+        ray_address: the Ray cluster to join ("HOST:PORT", "ray://HOST:PORT", "auto");
+            None starts a local one.
         threads: torch threads per process on the CPU. One is the default: measured
             here, MTCNN with two threads is 1.6x faster on an idle 2-core machine but
             up to 10x slower, with 3-9x the memory, when another process holds a core;
@@ -97,6 +105,9 @@ class AuditConfig:
     cast: tuple[CastMember, ...] = field(default_factory=tuple)
     clip_timeout_s: float = 0.0
     jobs: int = 1
+    lanes: int = 2
+    executor: str = "local"
+    ray_address: str | None = None
     threads: int = 1
     cache_dir: Path | None = None
     use_cache: bool = True
@@ -170,6 +181,19 @@ class AuditConfig:
             ),
             (self.clip_timeout_s >= 0, f"--clip-timeout must be >= 0, got {self.clip_timeout_s}"),
             (1 <= self.jobs <= 64, f"--jobs must be in 1..64, got {self.jobs}"),
+            (1 <= self.lanes <= 8, f"lanes must be in 1..8, got {self.lanes}"),
+            (
+                self.executor in EXECUTORS,
+                f"--executor must be one of {', '.join(EXECUTORS)}, got {self.executor!r}",
+            ),
+            (
+                self.ray_address is None or self.executor == "ray",
+                "--ray-address needs --executor ray",
+            ),
+            (
+                self.ray_address is None or bool(self.ray_address.strip()),
+                "--ray-address must not be empty",
+            ),
             (1 <= self.threads <= 64, f"--threads must be in 1..64, got {self.threads}"),
             (
                 0.1 <= self.sequence_fps <= 240,

@@ -135,14 +135,23 @@ def _run_clips(
     done: Callable[[ClipResult], None],
     hook: ProgressHook,
 ) -> None:
-    """Analyse the clips the cache did not have: in worker processes when clips run in
-    parallel or under a time budget, else in this process."""
+    """Analyse the clips the cache did not have: on Ray actors (`--executor ray`); in
+    worker processes when clips run in parallel or under a time budget; else in this
+    process, several clips side by side (`lanes`) or one at a time."""
     if not todo:
         return
-    if config.jobs > 1 or config.clip_timeout_s > 0:
+    if config.executor == "ray":
+        from drift_audit.run.ray_executor import run_on_ray
+
+        run_on_ray(todo, config, done, hook)
+    elif config.jobs > 1 or config.clip_timeout_s > 0:
         from drift_audit.run.workers import run_in_workers
 
         run_in_workers(todo, config, config.jobs, done, hook)
+    elif config.lanes > 1 and len(todo) > 1:
+        from drift_audit.run.lanes import run_in_lanes
+
+        run_in_lanes(todo, config, models, done, hook)
     else:
         from drift_audit.run.engine import run_here
 

@@ -10,6 +10,8 @@ then times, each in its own fresh process so peak RSS is its own:
       every face embedded by dlib's own descriptor, the same clustering;
   (c) the incremental cache: a cold run, a warm re-run, and a re-run after one clip
       was replaced.
+The throughput figures (short clips, 1080p crowds, lanes, the local executor against
+Ray) are `scripts/bench_throughput.py`'s, which `make bench` runs next.
 It prints realtime factors, per-stage wall time, faces embedded, peak RSS and the
 speed-up of (a) over (b), and checks that (a) and (b) find the same characters. The
 goal's figures (720p H.264) come from (a) run again on the 720p clips alone, against

@@ -121,7 +121,7 @@ def test_clip_over_its_time_budget_is_an_error_and_the_rest_goes_on(
 def test_the_next_clips_shot_pass_runs_beside_this_clips_faces(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """In one process, pass 1 of clip k + 1 runs in a background thread during clip k's
+    """With one lane, pass 1 of clip k + 1 runs in a background thread during clip k's
     face pass; the report is the same as with every clip scanned in turn."""
     import threading
 
@@ -133,7 +133,7 @@ def test_the_next_clips_shot_pass_runs_beside_this_clips_faces(
 
     clips = [write_clip(tmp_path / f"c{i}.avi", n_frames=12) for i in range(3)]
     clips.append(tmp_path / "missing.mp4")  # an error found ahead is still this clip's
-    config = AuditConfig(use_cache=False)
+    config = AuditConfig(use_cache=False, lanes=1)
     scans: list[tuple[str, str]] = []
     real = scan.scan_shots
 
@@ -161,6 +161,112 @@ def test_the_next_clips_shot_pass_runs_beside_this_clips_faces(
             (s.start_frame, s.end_frame) for s in b.shots
         ]
         assert a.info == b.info
+
+
+class SlowDetector:
+    """FakeDetector whose calls take a while (sleeping, as torch does, without the GIL)
+    and are recorded: (clip frame size, thread, start, end)."""
+
+    def __init__(self) -> None:
+        import threading
+
+        from tests.conftest import FakeDetector
+
+        self.inner = FakeDetector()
+        self.calls: list[tuple[str, float, float]] = []
+        self._lock = threading.Lock()
+
+    def _timed(self, call):  # type: ignore[no-untyped-def]
+        import threading
+        import time
+
+        start = time.monotonic()
+        time.sleep(0.02)
+        out = call()
+        with self._lock:
+            self.calls.append((threading.current_thread().name, start, time.monotonic()))
+        return out
+
+    def detect(self, frames, indices):  # type: ignore[no-untyped-def]
+        return self._timed(lambda: self.inner.detect(frames, indices))
+
+    def refine(self, frame, boxes, index):  # type: ignore[no-untyped-def]
+        return self._timed(lambda: self.inner.refine(frame, boxes, index))
+
+
+def test_lanes_run_clips_side_by_side_and_report_the_same(tmp_path: Path) -> None:
+    """Two lanes: the next clip's decode and detection run beside this one's, in two
+    threads; the report is byte for byte the one of clips analysed in turn."""
+    from drift_audit import pipeline
+    from drift_audit.report.json import dumps
+    from drift_audit.run import models as run_models
+    from tests.conftest import BLUE, RED, FakeEmbedder, write_clip
+
+    clips: list[Path] = [
+        write_clip(tmp_path / f"c{i}.avi", (RED, BLUE)[i % 2], n_frames=30) for i in range(4)
+    ]
+    clips.insert(2, tmp_path / "missing.mp4")
+    reports = {}
+    detectors = {}
+    for lanes in (1, 2):
+        config = AuditConfig(use_cache=False, lanes=lanes, sample_fps=10)
+        detectors[lanes] = SlowDetector()
+        models = run_models.Models(config, detectors[lanes], FakeEmbedder(), "fake")  # type: ignore[arg-type]
+        reports[lanes] = dumps(pipeline.audit(list(clips), config, models=models))
+    assert reports[2] == reports[1]
+    assert '"status": "error"' in reports[2] and "missing.mp4" in reports[2]
+    calls = detectors[2].calls
+    assert {t for t, _, _ in calls} == {"drift-audit-lane-0", "drift-audit-lane-1"}
+    overlapping = [
+        (a, b)
+        for a in calls
+        for b in calls
+        if a[0] != b[0] and a[1] < b[2] and b[1] < a[2]  # two lanes detecting at once
+    ]
+    assert overlapping
+    assert {t for t, _, _ in detectors[1].calls} == {"MainThread"}
+
+
+@pytest.mark.parametrize(
+    "name", ["shots_cuts.mp4", "shots_dissolve.mp4", "stamped_mpeg4.avi", "stamped_vfr.mkv"]
+)
+def test_frames_kept_by_the_shot_pass_are_those_a_second_decode_gives(
+    fixtures: Path, name: str
+) -> None:
+    """One decode: the frames pass 1 keeps for pass 2 are, frame for frame and pixel for
+    pixel, the sampled frames a second decode gives; the shots are those of a pass 1
+    that keeps nothing."""
+    import numpy as np
+
+    from drift_audit.decode.registry import open_source
+    from drift_audit.run.faces import sampler
+    from drift_audit.run.keep import FrameKeeper
+    from drift_audit.run.scan import scan_shots
+
+    config = AuditConfig(use_cache=False)
+    path = fixtures / name
+    plain = scan_shots(1, path, config, None)
+    keeper = FrameKeeper(config)
+    result = scan_shots(1, path, config, None, keeper=keeper)
+    assert (result.shots, result.glitches, result.times) == (
+        plain.shots,
+        plain.glitches,
+        plain.times,
+    )
+    kept = keeper.wanted(result)
+    assert kept is not None
+    source = open_source(path, "opencv")
+    try:
+        again = [f for f in source.frames(sampler(config, result.shots)) if f.image is not None]
+    finally:
+        source.close()
+    assert [(f.index, f.time_s, f.lost_before) for f in kept] == [
+        (f.index, f.time_s, f.lost_before) for f in again
+    ]
+    for a, b in zip(kept, again, strict=True):
+        assert np.array_equal(a.image, b.image)
+    small = FrameKeeper(config, budget=kept[0].image.nbytes * 3)  # type: ignore[union-attr]
+    assert small.wanted(scan_shots(1, path, config, None, keeper=small)) is None
 
 
 def test_temporary_entries_of_killed_runs_are_swept(

@@ -92,7 +92,7 @@ def test_no_import_circles() -> None:
 
 
 def test_help_does_not_load_heavy_libraries() -> None:
-    """`drift-audit --help` answers without importing torch, cv2, dlib or decord."""
+    """`drift-audit --help` answers without importing torch, cv2, dlib, decord or ray."""
     code = (
         "import sys\n"
         "from drift_audit.cli import main\n"
@@ -100,7 +100,7 @@ def test_help_does_not_load_heavy_libraries() -> None:
         "    main(['--help'])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = ('torch', 'cv2', 'dlib', 'decord', 'torchcodec', 'numpy')\n"
+        "heavy = ('torch', 'cv2', 'dlib', 'decord', 'torchcodec', 'numpy', 'ray')\n"
         "print(sorted(m for m in heavy if m in sys.modules), file=sys.stderr)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,5 +1,5 @@
-"""Runs the per-clip analysis: in this process (`run_here`) or in worker processes
-(`run.workers`).
+"""Runs the per-clip analysis: in this process, in turn (`run_here`) or side by side
+(`run.lanes`), or in worker processes (`run.workers`), or on a Ray cluster (`run.ray`).
 
 Worker processes are used when clips run in parallel (`--jobs`) or under a time
 budget (`--clip-timeout`): a decode stuck inside native code cannot be interrupted
@@ -20,10 +20,11 @@ from drift_audit.progress import ProgressHook
 from drift_audit.types import ClipResult
 
 if TYPE_CHECKING:
+    from drift_audit.run.clip import Scan
     from drift_audit.run.models import Models
 
 Analyse = Callable[[int, Path, ProgressHook], ClipResult]
-Scanned = Callable[[], ClipResult]
+Scanned = Callable[[], "Scan"]
 
 
 def analyse_safely(analyse: Analyse, index: int, path: Path, hook: ProgressHook) -> ClipResult:
@@ -56,7 +57,7 @@ def run_here(
     no damage there: FFmpeg's lines name no clip, so a scan beside a face pass that
     prints damage would count it as its own (the next clip is scanned in turn then).
     """
-    from drift_audit.run.clip import analyse_clip
+    from drift_audit.run.clip import analyse_clip, keeper_for
     from drift_audit.run.prefetch import ScanAhead
 
     ahead: ScanAhead | None = None
@@ -73,7 +74,7 @@ def run_here(
             ) -> None:
                 nonlocal ahead
                 if following is not None and not result.decode_errors:
-                    ahead = ScanAhead(*following, config, models.device)
+                    ahead = ScanAhead(*following, config, models.device, keeper_for(config, models))
 
             def analyse(
                 i: int,

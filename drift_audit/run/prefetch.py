@@ -25,6 +25,8 @@ from drift_audit.types import ClipResult
 if TYPE_CHECKING:
     import torch
 
+    from drift_audit.run.keep import FrameKeeper
+
 
 class ScanAhead:
     """Runs the next clip's pass 1 in a background thread while this clip's faces are
@@ -33,20 +35,27 @@ class ScanAhead:
     work beside it leak (see `run.clip.open_for_faces`); a clip only decord can open
     is scanned again in turn.
 
-    `result()` waits for the scan; `close()` stops and joins it (always call one).
+    `result()` waits for the scan and returns it with `keeper` (which it fed); `close()`
+    stops and joins it (always call one).
     """
 
-    def __init__(self, index: int, path: Path, config: AuditConfig, device: torch.device) -> None:
-        decoder = config.decoder
-        if decoder == "auto":  # torchcodec on a GPU, else OpenCV: never decord here
-            decoder = next(b for b in backend_order(decoder, device) if b != "decord")
+    def __init__(
+        self,
+        index: int,
+        path: Path,
+        config: AuditConfig,
+        device: torch.device,
+        keeper: FrameKeeper | None = None,
+    ) -> None:
+        decoder = scan_decoder(config, device)
         self._outcome: ClipResult | BaseException | None = None
         self._stop = threading.Event()
+        self._keeper = keeper
 
         def run() -> None:
             try:
                 self._outcome = scan_shots(
-                    index, path, config, device, decoder=decoder, stop=self._stop
+                    index, path, config, device, decoder=decoder, stop=self._stop, keeper=keeper
                 )
             except BaseException as exc:  # handed over in result()
                 self._outcome = exc
@@ -54,17 +63,25 @@ class ScanAhead:
         self._thread = threading.Thread(target=run, name="drift-audit-scan", daemon=True)
         self._thread.start()
 
-    def result(self) -> ClipResult:
+    def result(self) -> tuple[ClipResult, FrameKeeper | None]:
         self._thread.join()
         if isinstance(self._outcome, BaseException):
             raise self._outcome
         assert self._outcome is not None
-        return self._outcome
+        return self._outcome, self._keeper
 
     def close(self) -> None:
         """Stop the scan (within a few frames) and wait for its thread to end."""
         self._stop.set()
         self._thread.join()
+
+
+def scan_decoder(config: AuditConfig, device: torch.device | None) -> str:
+    """The decoder of a shot pass that runs beside torch work: under `--decoder auto`
+    torchcodec on a GPU, else OpenCV, never decord."""
+    if config.decoder != "auto":
+        return config.decoder
+    return next(b for b in backend_order(config.decoder, device) if b != "decord")
 
 
 def read_ahead(frames: Iterator[DecodedFrame], depth: int) -> Generator[DecodedFrame, None, None]:

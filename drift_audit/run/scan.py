@@ -16,7 +16,10 @@ from drift_audit.shots import ShotDetector, thumbnail
 from drift_audit.types import ClipResult
 
 if TYPE_CHECKING:
+    import numpy as np
     import torch
+
+    from drift_audit.run.keep import FrameKeeper
 
 SHOT_DECODE_SIDE = 160
 """Shot detection reads every frame, but only this big (long side, pixels)."""
@@ -38,8 +41,14 @@ def scan_shots(
     deadline: Deadline | None = None,
     decoder: str | None = None,
     stop: threading.Event | None = None,
+    keeper: FrameKeeper | None = None,
 ) -> ClipResult:
     """Pass 1: every frame at SHOT_DECODE_SIDE px -> shots, glitches, frame times.
+
+    Args:
+        keeper: offered every frame at full size, for the face pass (`run.keep`); only
+            with OpenCV, whose full-size frames the face pass would read again. Other
+            backends scale while decoding, and then keep nothing.
 
     Raises:
         InputError: the clip cannot be read, or it overran its deadline.
@@ -53,9 +62,19 @@ def scan_shots(
             result.info = source.info
             detector = ShotDetector(config.shot_threshold, config.min_shot_frames)
             total = source.info.n_frames
-            for frame in source.frames(lambda i, t: True, max_side=SHOT_DECODE_SIDE):
+            if keeper is not None and source.name == "opencv":
+                keeper.expect(source.info)
+            elif keeper is not None:
+                keeper.drop()
+            keeper = keeper if keeper is not None and keeper.keeping else None
+            small = source._small_size(SHOT_DECODE_SIDE) if keeper else None
+            side = None if keeper else SHOT_DECODE_SIDE
+            for frame in source.frames(lambda i, t: True, max_side=side):
                 assert frame.image is not None
-                detector.push(frame.time_s, thumbnail(frame.image), frame.index)
+                thumb = thumbnail(_shrink(frame.image, small))
+                if keeper is not None:
+                    keeper.offer(frame, thumb)
+                detector.push(frame.time_s, thumb, frame.index)
                 result.times[frame.index] = frame.time_s
                 result.corrupt_frames += frame.lost_before
                 if frame.index % CHECK_EVERY == 0:
@@ -75,3 +94,13 @@ def scan_shots(
             source.close()
     result.timings = timings.seconds
     return result
+
+
+def _shrink(image: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
+    """A full-size frame scaled as OpenCV's source scales the shot pass's frames (it
+    resizes before its BGR -> RGB swap; a channel swap commutes with the resize)."""
+    if size is None:
+        return image
+    import cv2
+
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
