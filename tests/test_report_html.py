@@ -472,3 +472,31 @@ def test_contact_sheet_marks_failing_cells_and_lists_the_findings() -> None:
     assert tuple(img[y, left[3] + 1]) == red  # clip 3: identity_drift, outlined red
     assert tuple(img[y, left[1] + 1]) != red  # clip 1: nothing to say
     assert tuple(plain[y, left[3] + 1]) == red  # a "different" verdict fails on its own
+
+
+def test_contact_sheet_shows_each_clips_provenance() -> None:
+    from drift_audit.provenance import GENERATIVE_SOURCES, Action, Provenance
+    from drift_audit.report.contact_sheet import _CELL_W, _LABEL_W, _TITLE_H
+    from drift_audit.report.provenance_view import sheet_label
+
+    source = sorted(GENERATIVE_SOURCES)[0]
+    sora = Provenance(
+        "untrusted", "signed", "OpenAI Sora 1.0", actions=(Action("c2pa.created", "Sora", source),)
+    )
+    report = sample_report()
+    report.clips[0].provenance = sora
+    report.clips[1].provenance = Provenance("invalid", "assertion.bmffHash.mismatch")
+    report.clips[2].provenance = Provenance("absent", "no C2PA manifest")
+    labels = [sheet_label(c) for c in report.clips]
+    assert [lab[0] if lab else None for lab in labels] == [
+        "C2PA signed · Sora",
+        "C2PA INVALID",
+        "no C2PA",
+        None,  # the unreadable clip: not read
+    ]
+    img = sheet_of(report)[:, :, ::-1]
+    band = img[_TITLE_H + 40 : _TITLE_H + 56]  # the header's provenance line
+    clip2 = band[:, _LABEL_W + _CELL_W * 2 : _LABEL_W + _CELL_W * 3]
+    assert (np.abs(clip2.astype(int) - (198, 40, 40)).sum(axis=2) < 60).any()  # red: invalid
+    plain = sample_report()
+    assert sheet_of(plain).shape == sheet_of(report).shape  # the header has room for it

@@ -30,6 +30,7 @@ from drift_audit.report.common import (
     verdict,
     where,
 )
+from drift_audit.report import provenance_view
 from drift_audit.report.sheet_text import Font, fit, font, wrap
 from drift_audit.types import Character, ClipResult, Report
 
@@ -37,7 +38,7 @@ _PAD = 6
 _CELL_W = THUMB_PX + 2 * _PAD
 _LABEL_W = 180
 _TITLE_H = 30
-_HEAD_H = 44
+_HEAD_H = 60  # clip number, file name, provenance
 _ROW_H = THUMB_PX + 2 * _PAD + 52
 _LINE_H = 17
 MAX_FINDINGS = 40  # lines of findings listed; the rest are counted
@@ -189,6 +190,9 @@ def render_contact_sheet(report: Report, fmt: str = "PNG") -> bytes:
         x = _LABEL_W + _CELL_W * (k + 1)
         sheet.text(f"clip {clip.index}", (x, y + 4), _CELL_W, sheet.bold, centre=True)
         sheet.text(Path(clip.path).name, (x + 2, y + 24), _CELL_W - 4, sheet.small, _MUTED, True)
+        label = provenance_view.sheet_label(clip)
+        if label is not None:
+            sheet.text(label[0], (x + 2, y + 40), _CELL_W - 4, sheet.small, label[1], True)
     y += _HEAD_H
     for ch in report.characters:
         sheet.draw.line((_PAD, y, width - _PAD, y), fill=_LINE)

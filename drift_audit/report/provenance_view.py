@@ -93,6 +93,28 @@ def summary(p: Provenance) -> str:
     return "; ".join(facts)
 
 
+SHEET_TEXT = {
+    "valid": ("C2PA trusted", (46, 139, 87)),
+    "untrusted": ("C2PA signed", (46, 139, 87)),  # valid, the signer on no trust list
+    "invalid": ("C2PA INVALID", (198, 40, 40)),
+    "absent": ("no C2PA", (180, 83, 9)),
+    "unavailable": ("C2PA not read", (180, 83, 9)),
+}
+"""The contact sheet's words for a state (a cell is 120 px wide), and their RGB colour."""
+
+
+def sheet_label(clip: ClipResult) -> tuple[str, tuple[int, int, int]] | None:
+    """A clip's provenance in a few words for the contact sheet (the state, then the
+    generator the manifest names), or None when it was not read."""
+    p = clip.provenance
+    if p is None:
+        return None
+    text, colour = SHEET_TEXT[p.state]
+    if p.generative and p.generators and p.state != "invalid":
+        text = f"{text} · {', '.join(p.generators)}"
+    return text, colour
+
+
 def terminal_line(clip: ClipResult, console: Console) -> None:
     """`  provenance: <state>  <facts>` under a clip's line; nothing when not read."""
     p = clip.provenance
