@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from drift_audit import __version__
+from drift_audit.report import provenance_view
 from drift_audit.report.common import (
     THUMB_PX,
     as_rgb,
@@ -30,7 +31,6 @@ from drift_audit.report.common import (
     verdict,
     where,
 )
-from drift_audit.report import provenance_view
 from drift_audit.report.sheet_text import Font, fit, font, wrap
 from drift_audit.types import Character, ClipResult, Report
 
