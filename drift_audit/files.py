@@ -39,6 +39,10 @@ _KINDS = {
 }
 
 
+def _why(exc: Exception) -> str:
+    return (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
+
+
 def report_target(path: Path, option: str = "--json") -> Path:
     """The regular file a report given as `path` is written to, checked before any work.
 
@@ -50,7 +54,10 @@ def report_target(path: Path, option: str = "--json") -> Path:
         OutputError: the path is not a regular file, or its folder is missing or
             read-only. The message names the option, the path, and the problem.
     """
-    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    try:
+        target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte
+        raise OutputError(f"{option} {path}: not a usable path ({_why(exc)})") from None
     shown = f"{path} (a symlink to {target})" if target != path else f"{path}"
     try:
         mode = path.stat().st_mode  # through the link: /dev/stdout is a pipe or a tty

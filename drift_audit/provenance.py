@@ -179,6 +179,15 @@ def load_trust_anchors(path: Path) -> str:
     return text
 
 
+def _is_file(path: str) -> bool:
+    """Whether `path` is a regular file; False for a name the system refuses (too long,
+    a NUL byte): such a clip is already reported unreadable."""
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def attach(
     clips: list[ClipResult], hook: ProgressHook = no_progress, trust_anchors: Path | None = None
 ) -> None:
@@ -189,7 +198,7 @@ def attach(
         ConfigError: `trust_anchors` cannot be read (load_trust_anchors).
     """
     anchors = load_trust_anchors(trust_anchors) if trust_anchors is not None else None
-    files = [c for c in clips if Path(c.path).is_file()]
+    files = [c for c in clips if _is_file(c.path)]
     for done, clip in enumerate(files):
         interrupts.check()  # a signal between two files ends the run here
         hook("provenance", done, len(files))

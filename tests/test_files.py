@@ -321,3 +321,9 @@ def test_a_report_write_killed_by_sigkill_leaves_nothing_after_the_next(tmp_path
     files.write_atomic(target, "newer\n")
     assert os.listdir(tmp_path) == ["report.json"]
     assert target.read_text() == "newer\n"
+
+
+def test_a_report_path_the_system_refuses_is_one_clear_error(tmp_path: Path) -> None:
+    too_long = tmp_path / ("x" * 300 + ".json")
+    with pytest.raises(OutputError, match=r"^--json .*x\.json: not a usable path \(File name"):
+        files.report_target(too_long)

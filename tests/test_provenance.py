@@ -582,3 +582,14 @@ def test_offline_settings_are_settings_c2pa_knows() -> None:
         with pytest.raises(Exception, match="expected a boolean"):
             c2pa.Settings().set(f"verify.{key}", '"a string"')
     c2pa.Settings().set("verify.no_such_setting", '"a string"')  # unknown: accepted
+
+
+def test_a_clip_path_the_system_refuses_keeps_no_provenance(tmp_path: Path) -> None:
+    from drift_audit.types import ClipResult
+
+    clips = [
+        ClipResult(1, str(tmp_path / ("x" * 300 + ".mp4")), status="error", error="too long"),
+        ClipResult(2, "nul\x00byte.mp4", status="error", error="a NUL byte"),
+    ]
+    provenance.attach(clips)  # neither raises (an internal error, exit 3) nor reads
+    assert [c.provenance for c in clips] == [None, None]
