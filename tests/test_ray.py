@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -30,8 +31,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class Cluster(NamedTuple):
+    address: str  # HOST:PORT
+    session: int  # the session id of the head and every process it started
+
+
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """A Ray head on 127.0.0.1 with 2 CPUs, in a process group of its own (`ray start
     --block`), whose workers import this checkout; killed, group and all, at the end."""
     port = _free_port()
@@ -62,7 +68,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         address = f"127.0.0.1:{port}"
         _wait_for(address, head)
-        yield address
+        yield Cluster(address, head.pid)
     finally:
         _stop(head)
         log.close()
@@ -120,13 +126,15 @@ def audit(
 
 @pytest.mark.slow
 def test_the_ray_report_is_byte_for_byte_the_local_one(
-    cluster: str, fixtures: Path, tmp_path: Path
+    cluster: Cluster, fixtures: Path, tmp_path: Path
 ) -> None:
     clips = [str(fixtures / n) for n in ("shots_cuts.mp4", "empty.mp4", "stamped_h264.mp4")]
     clips += [str(HAMILTON)] if HAMILTON.is_file() else []  # real faces, when present
     local, remote = tmp_path / "local.json", tmp_path / "ray.json"
     here = audit([*clips, "--no-cache"], local)
-    there = audit([*clips, "--no-cache", "--executor", "ray", "--ray-address", cluster], remote)
+    there = audit(
+        [*clips, "--no-cache", "--executor", "ray", "--ray-address", cluster.address], remote
+    )
     assert here.returncode == there.returncode == 2, there.stderr
     assert remote.read_bytes() == local.read_bytes()
     assert "empty.mp4: empty file (0 bytes)" in there.stderr
@@ -135,36 +143,38 @@ def test_the_ray_report_is_byte_for_byte_the_local_one(
 
 @pytest.mark.slow
 def test_a_clip_over_its_budget_on_ray_is_a_clip_error(
-    cluster: str, fixtures: Path, tmp_path: Path
+    cluster: Cluster, fixtures: Path, tmp_path: Path
 ) -> None:
     slow = slow_clip(tmp_path / "slow.avi")
     args = [str(slow), str(fixtures / "one_frame.mp4"), "--no-cache", "--sample-fps", "25"]
     args += ["--redetect", "0", "--clip-timeout", "3", "--executor", "ray"]
-    done = audit([*args, "--ray-address", cluster], tmp_path / "r.json")
+    done = audit([*args, "--ray-address", cluster.address], tmp_path / "r.json")
     assert done.returncode == 2, done.stderr
     assert "slow.avi: timed out after 3 s (--clip-timeout)" in done.stderr
     report = (tmp_path / "r.json").read_text()
     assert '"status": "ok"' in report and "one_frame.mp4" in report
 
 
-def _analysing_worker(after: float) -> int | None:
-    """The pid of a Ray worker of this cluster running a clip (`ray::ClipWorker.analyse`)."""
+def _analysing_worker(session: int, after: float) -> int | None:
+    """The pid of a Ray worker of this cluster (this session) running a clip, within
+    `after` seconds (`ray::ClipWorker.analyse`): never another cluster's."""
     deadline = time.monotonic() + after
     while time.monotonic() < deadline:
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
                 try:
                     cmdline = (entry / "cmdline").read_bytes()
+                    mine = os.getsid(int(entry.name)) == session
                 except OSError:
                     continue
-                if cmdline.startswith(b"ray::ClipWorker.analyse"):
+                if mine and cmdline.startswith(b"ray::ClipWorker.analyse"):
                     return int(entry.name)
         time.sleep(0.2)
     return None
 
 
 @pytest.mark.slow
-def test_a_worker_killed_mid_run_still_gives_a_report(cluster: str, tmp_path: Path) -> None:
+def test_a_worker_killed_mid_run_still_gives_a_report(cluster: Cluster, tmp_path: Path) -> None:
     slow = slow_clip(tmp_path / "slow.avi")
     report = tmp_path / "r.json"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -180,7 +190,7 @@ def test_a_worker_killed_mid_run_still_gives_a_report(cluster: str, tmp_path: Pa
             "--executor",
             "ray",
             "--ray-address",
-            cluster,
+            cluster.address,
             "--json",
             str(report),
             "-q",
@@ -192,7 +202,7 @@ def test_a_worker_killed_mid_run_still_gives_a_report(cluster: str, tmp_path: Pa
         text=True,
     )
     try:
-        pid = _analysing_worker(after=90)
+        pid = _analysing_worker(cluster.session, after=90)
         assert pid is not None, "no Ray worker took the clip"
         os.kill(pid, signal.SIGKILL)  # the worker this test's cluster started for the clip
         _out, err = proc.communicate(timeout=240)
@@ -209,7 +219,7 @@ def test_a_worker_killed_mid_run_still_gives_a_report(cluster: str, tmp_path: Pa
 
 @pytest.mark.slow
 def test_ctrl_c_cancels_the_ray_run_and_keeps_the_previous_report(
-    cluster: str, tmp_path: Path
+    cluster: Cluster, tmp_path: Path
 ) -> None:
     slow = slow_clip(tmp_path / "slow.avi")
     report = tmp_path / "report.json"
@@ -227,7 +237,7 @@ def test_ctrl_c_cancels_the_ray_run_and_keeps_the_previous_report(
             "--executor",
             "ray",
             "--ray-address",
-            cluster,
+            cluster.address,
             "--json",
             str(report),
         ],
@@ -238,7 +248,9 @@ def test_ctrl_c_cancels_the_ray_run_and_keeps_the_previous_report(
         text=True,
     )
     try:
-        assert _analysing_worker(after=90) is not None, "no Ray worker took the clip"
+        assert _analysing_worker(cluster.session, after=90) is not None, (
+            "no Ray worker took the clip"
+        )
         proc.send_signal(signal.SIGINT)
         _out, err = proc.communicate(timeout=60)
     finally:
@@ -249,7 +261,9 @@ def test_ctrl_c_cancels_the_ray_run_and_keeps_the_previous_report(
     assert "Traceback" not in err
     assert report.read_text() == '{"previous": true}\n'
     time.sleep(3)
-    assert _analysing_worker(after=0.5) is None  # its task was cancelled with the actor
+    assert (
+        _analysing_worker(cluster.session, after=0.5) is None
+    )  # its task was cancelled with the actor
 
 
 def test_ray_options_are_checked_before_any_work(
