@@ -319,6 +319,9 @@ def audit_command(
         float, typer.Option(help="Seconds allowed per clip; 0 = no limit.")
     ] = 0.0,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Clips analysed in parallel.")] = 1,
+    lanes: Annotated[
+        int, typer.Option(help="Clips in flight side by side in one process (threads).")
+    ] = 2,
     executor: Annotated[
         Executor,
         typer.Option(
@@ -374,6 +377,7 @@ def audit_command(
             cast=_merge_cast(file_config, _parse_cast(cast or [])),
             clip_timeout_s=clip_timeout,
             jobs=jobs,
+            lanes=lanes,
             executor=executor.value,
             ray_address=ray_address,
             threads=threads,

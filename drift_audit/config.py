@@ -181,7 +181,7 @@ class AuditConfig:
             ),
             (self.clip_timeout_s >= 0, f"--clip-timeout must be >= 0, got {self.clip_timeout_s}"),
             (1 <= self.jobs <= 64, f"--jobs must be in 1..64, got {self.jobs}"),
-            (1 <= self.lanes <= 8, f"lanes must be in 1..8, got {self.lanes}"),
+            (1 <= self.lanes <= 8, f"--lanes must be in 1..8, got {self.lanes}"),
             (
                 self.executor in EXECUTORS,
                 f"--executor must be one of {', '.join(EXECUTORS)}, got {self.executor!r}",

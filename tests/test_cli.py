@@ -742,6 +742,23 @@ def test_fps_is_range_checked(tmp_path: Path, no_audit: list[object]) -> None:
     assert "--fps" in result.stderr and no_audit == []
 
 
+def test_lanes_reach_the_config_and_are_range_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_audit: list[object]
+) -> None:
+    result = invoke(tmp_path / "a.mp4", "--lanes", "0")
+    assert result.exit_code == 2 and no_audit == []
+    assert error_lines(result) == ["drift-audit: error: --lanes must be in 1..8, got 0"]
+    seen: list[int] = []
+
+    def record(paths: object, config: Any, *args: object, **kwargs: object) -> None:
+        seen.append(config.lanes)
+        raise KeyboardInterrupt  # stop here: only the config is wanted
+
+    monkeypatch.setattr(pipeline, "audit", record)
+    invoke(tmp_path / "a.mp4", "--lanes", "1")
+    assert seen == [1]
+
+
 @pytest.mark.parametrize(
     "error",
     [RuntimeError("a bug"), EOFError("stdin ended"), KeyError("x"), ValueError("embedded null")],
