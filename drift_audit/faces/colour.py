@@ -51,11 +51,17 @@ def dominant(lab: np.ndarray, iterations: int = 8) -> np.ndarray:
     (n, 3) Lab samples; the clusters start at lightness quantiles (deterministic)."""
     order = np.argsort(lab[:, 0])
     centres = lab[order[(np.array([1, 3, 5]) * len(lab)) // 6]].astype(np.float64)
+    samples = lab.astype(np.float64)
+    labels = np.full(len(lab), -1)
     for _ in range(iterations):
-        labels = np.argmin(((lab[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
-        for k in range(3):
-            if (labels == k).any():
-                centres[k] = lab[labels == k].mean(axis=0)
+        moved = np.argmin(((samples[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
+        if np.array_equal(moved, labels):
+            break  # a fixed point: the centres would not move again
+        labels = moved
+        counts = np.bincount(labels, minlength=3)
+        sums = np.stack([np.bincount(labels, samples[:, c], minlength=3) for c in range(3)], 1)
+        hit = counts > 0
+        centres[hit] = sums[hit] / counts[hit, None]
     largest = np.bincount(labels, minlength=3).argmax()
     return np.median(lab[labels == largest], axis=0).astype(np.float32)
 
