@@ -286,6 +286,16 @@ class EmbedderInfo:
     calibration: Calibration | None = None
     different_margin: float | None = None  # below the threshold; None: uncertain_margin
 
+    @property
+    def lower_margin(self) -> float:
+        """How far below the threshold a "different" verdict starts."""
+        return self.uncertain_margin if self.different_margin is None else self.different_margin
+
+    @property
+    def measured_threshold(self) -> float | None:
+        """The embedder's threshold before calibration moved it; None: not calibrated."""
+        return self.calibration.measured_threshold if self.calibration else None
+
 
 @dataclass
 class Report:

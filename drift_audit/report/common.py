@@ -13,7 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from drift_audit.identity.characters import clip_verdict
+from drift_audit.identity.characters import clip_verdict, different_below
 from drift_audit.types import Character, ClipResult, EmbedderInfo, Evidence, Finding, Report
 
 THUMB_PX = 112
@@ -40,15 +40,20 @@ def cell_verdict(ch: Character, clip: int, emb: EmbedderInfo | None) -> str | No
         return None
     # A clip without an evidence score is judged on its similarity alone: missing
     # evidence is not thin evidence.
-    measured = emb.calibration.measured_threshold if emb.calibration else None
     return clip_verdict(
         sim,
         ch.evidence.get(clip, 1.0),
         emb.threshold,
         emb.uncertain_margin,
-        measured,
-        emb.different_margin,
+        emb.measured_threshold,
+        emb.lower_margin,
     )
+
+
+def different_bar(emb: EmbedderInfo) -> float:
+    """Below this a similarity on good evidence reads "different" (Metric.different_below,
+    from what the report keeps of the metric)."""
+    return different_below(emb.threshold, emb.lower_margin, emb.measured_threshold)
 
 
 def cell_level(ch: Character, clip: int, emb: EmbedderInfo | None) -> str:

@@ -26,6 +26,7 @@ from drift_audit.report.common import (
     cell_level,
     cell_value,
     character_facts,
+    different_bar,
     readable,
     thumbnail,
     verdict,
@@ -33,7 +34,7 @@ from drift_audit.report.common import (
 )
 from drift_audit.report.frames import evidence_frame
 from drift_audit.report.html_parts import CSS, cell_id, plot, row_id, swatches, timeline
-from drift_audit.types import Character, ClipResult, EmbedderInfo, Evidence, Finding, Report
+from drift_audit.types import Character, ClipResult, Evidence, Finding, Report
 
 
 def _data_uri(image: np.ndarray | None) -> str | None:
@@ -62,7 +63,7 @@ def _header(report: Report) -> str:
             f"embedder <b>{escape(emb.name)}</b> ({escape(emb.choice)}) · same-person "
             f"threshold <b>{emb.threshold:.2f}</b>: same from "
             f"{emb.threshold + emb.uncertain_margin:.2f}, "
-            f"different below {_different_below(emb):.2f}"
+            f"different below {different_bar(emb):.2f}"
         )
     counts = (
         f"{len(report.clips)} clip(s), {len(report.unreadable)} unreadable · "
@@ -214,16 +215,6 @@ def _findings(report: Report) -> str:
             f'<span class="links">{" · ".join(links)}</span>{colours}</li>'
         )
     return f'<ul class="findings">{"".join(items)}</ul>'
-
-
-def _different_below(emb: EmbedderInfo) -> float:
-    """The bar for "different" (characters.different_below): the lower margin under the
-    lower of the measured and the in-force threshold."""
-    from drift_audit.identity.characters import different_below
-
-    margin = emb.uncertain_margin if emb.different_margin is None else emb.different_margin
-    measured = emb.calibration.measured_threshold if emb.calibration else None
-    return different_below(emb.threshold, margin, measured)
 
 
 def render_html(report: Report) -> str:

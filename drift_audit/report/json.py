@@ -67,9 +67,7 @@ def to_dict(report: Report) -> dict[str, Any]:
             "weights_sha256": emb.weights_sha256,
             "threshold": _r(emb.threshold),
             "uncertain_margin": _r(emb.uncertain_margin),
-            "different_margin": _r(
-                emb.uncertain_margin if emb.different_margin is None else emb.different_margin
-            ),
+            "different_margin": _r(emb.lower_margin),
             "calibration": _calibration(emb.calibration),
         },
         "clips": [_clip(c) for c in report.clips],
