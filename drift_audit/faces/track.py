@@ -43,11 +43,16 @@ def appearance(crops: FaceCrops) -> np.ndarray:
     return vec / np.maximum(np.linalg.norm(vec, axis=1, keepdims=True), 1e-6)
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(len(a), len(b)) IoU of xyxy boxes."""
+def _intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(len(a), len(b)) intersection areas of xyxy boxes."""
     lt = np.maximum(a[:, None, :2], b[None, :, :2])
     rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(rb - lt, 0, None), axis=2)
+    return np.prod(np.clip(rb - lt, 0, None), axis=2)
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(len(a), len(b)) IoU of xyxy boxes."""
+    inter = _intersection(a, b)
     area_a = np.prod(a[:, 2:] - a[:, :2], axis=1)
     area_b = np.prod(b[:, 2:] - b[:, :2], axis=1)
     return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-6)
@@ -57,21 +62,14 @@ def without_duplicates(faces: Faces) -> np.ndarray:
     """(k,) int64 indices of the faces to keep, in order: of two boxes in one frame
     that overlap by DUPLICATE_OVERLAP of the smaller one, the less confident goes (a
     face found twice, e.g. once as itself and once with its hair, is one face)."""
+    area = np.prod(faces.xyxy[:, 2:] - faces.xyxy[:, :2], axis=1)
+    smaller = np.maximum(np.minimum(area[:, None], area[None, :]), 1e-6)
+    clash = (_intersection(faces.xyxy, faces.xyxy) >= DUPLICATE_OVERLAP * smaller) & (
+        faces.frame[:, None] == faces.frame[None, :]
+    )
     keep: list[int] = []
     for i in np.argsort(-faces.score, kind="stable").tolist():
-        a = faces.xyxy[i]
-        clash = False
-        for j in keep:
-            if faces.frame[j] != faces.frame[i]:
-                continue
-            b = faces.xyxy[j]
-            w = min(a[2], b[2]) - max(a[0], b[0])
-            h = min(a[3], b[3]) - max(a[1], b[1])
-            smaller = min(np.prod(a[2:] - a[:2]), np.prod(b[2:] - b[:2]))
-            if w > 0 and h > 0 and w * h >= DUPLICATE_OVERLAP * max(smaller, 1e-6):
-                clash = True
-                break
-        if not clash:
+        if not clash[i, keep].any():
             keep.append(i)
     return np.array(sorted(keep), np.int64)
 
