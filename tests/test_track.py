@@ -49,8 +49,8 @@ def step(
     tracker.step(faces, crops, q)
 
 
-def step_empty(tracker: Tracker, frame: int | None = None) -> None:
-    tracker.step(Faces.empty(), FaceCrops.empty(), np.zeros(0, np.float32), frame=frame)
+def step_empty(tracker: Tracker) -> None:
+    tracker.step(Faces.empty(), FaceCrops.empty(), np.zeros(0, np.float32))
 
 
 def colour_of(track: Track) -> tuple[int, ...]:
@@ -174,8 +174,8 @@ def test_a_moving_face_is_matched_where_it_should_be_not_where_it_was() -> None:
     tracker = Tracker(clip=1, shot=1)
     for f in range(4):
         step(tracker, f, [300.0 - 25 * f], [RED])
-    for f in range(4, 7):
-        step_empty(tracker, f)
+    for _ in range(4, 7):
+        step_empty(tracker)
     step(tracker, 7, [300.0 - 25 * 7, 228.0], [RED, RED])
     tracks = tracker.finish()
     first = next(t for t in tracks if t.first_frame == 0)
@@ -195,7 +195,7 @@ def test_a_track_that_missed_its_face_is_flagged_lost() -> None:
     tracker = Tracker(clip=1, shot=1)
     step(tracker, 0, [100.0], [RED])
     assert not tracker.lost
-    step_empty(tracker, 1)
+    step_empty(tracker)
     assert tracker.lost
     step(tracker, 2, [101.0], [RED])
     assert not tracker.lost
@@ -265,7 +265,7 @@ def test_a_track_is_flagged_lost_once_per_loss() -> None:
     tracker = Tracker(clip=1, shot=1)
     step(tracker, 0, [100.0], [RED])
     flags = []
-    for f in range(1, 1 + MAX_GAP):
-        step_empty(tracker, f)
+    for _ in range(MAX_GAP):
+        step_empty(tracker)
         flags.append(tracker.lost)
     assert flags == [True] + [False] * (MAX_GAP - 1)

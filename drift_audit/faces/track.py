@@ -121,19 +121,16 @@ class Tracker:
         crops: FaceCrops,
         quality: np.ndarray,
         attributes: np.ndarray | None = None,
-        frame: int | None = None,
     ) -> None:
         """Add one sampled frame's detections.
 
         Args:
             attributes: (n, 4, 4) appearance measurements of the faces (attributes.py),
                 aggregated per track by quality.
-            frame: the frame's index (needed when it has no faces; else read from them).
         """
         self._attributes = attributes
         looks = appearance(crops)  # (n, 48)
         matched: set[int] = set()
-        now = int(faces.frame[0]) if len(faces) else frame
         if self._live and len(faces):
             boxes = np.stack([t.predicted(int(faces.frame[0])) for t in self._live])
             prev_looks = np.stack([t.last_look for t in self._live])
@@ -160,7 +157,7 @@ class Tracker:
             (still if live.missed <= MAX_GAP else self._done).append(live)
         self._live = still
         # Just lost (once per loss: a face that left the frame costs one full detection).
-        self.lost = now is not None and any(t.missed == 1 for t in self._live)
+        self.lost = any(t.missed == 1 for t in self._live)
         for c in range(len(faces)):
             if c not in matched:
                 live = _Live([], faces.xyxy[c], looks[c], int(faces.frame[c]))

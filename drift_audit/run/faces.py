@@ -172,4 +172,4 @@ class FacePass:
                 np.float32,
             ).reshape(len(mine), 4, 4)
             crops = crop_faces(frame.image, mine)
-            tracker.step(mine, crops, face_quality(mine, crops), looks, frame.index)
+            tracker.step(mine, crops, face_quality(mine, crops), looks)
