@@ -15,16 +15,22 @@ from tests.conftest import BLUE, RED, FakeDetector, FakeEmbedder, write_clip
 
 
 class ExplodingDetector(FakeDetector):
-    """Raises once, on its n-th batch, while the read-ahead thread is still decoding."""
+    """Raises once, on its n-th batch of frames `width` pixels wide (counted from 0),
+    while that clip's read-ahead thread is still decoding. It counts one clip's batches,
+    not all of them: clips run in parallel lanes, so a shared count could go off in the
+    other clip's face pass (it did, once, in CI)."""
 
-    def __init__(self, after: int) -> None:
+    def __init__(self, after: int, width: int) -> None:
         super().__init__()
         self.after = after
+        self.width = width
+        self.seen = 0
 
     def detect(self, frames: np.ndarray, indices: np.ndarray):  # type: ignore[no-untyped-def]
-        if self.calls == self.after:
-            self.calls += 1
-            raise RuntimeError("injected fault in the face pass")
+        if len(frames) and frames.shape[2] == self.width:
+            self.seen += 1
+            if self.seen == self.after + 1:
+                raise RuntimeError("injected fault in the face pass")
         return super().detect(frames, indices)
 
 
@@ -34,7 +40,7 @@ def test_an_error_in_the_face_pass_is_that_clips_error(tmp_path: Path) -> None:
     long = write_clip(tmp_path / "long.mp4", RED, n_frames=240, size=(320, 240), fps=25)
     fine = write_clip(tmp_path / "fine.mp4", BLUE, n_frames=20)
     config = AuditConfig(use_cache=False, sample_fps=25, detect_batch=2, redetect_s=0)
-    models = Models(config, ExplodingDetector(after=2), FakeEmbedder(), "fake")
+    models = Models(config, ExplodingDetector(after=2, width=320), FakeEmbedder(), "fake")
     report = audit([long, fine], config, models=models)
     assert report.clips[0].status == "error"
     assert "injected fault" in (report.clips[0].error or "")
