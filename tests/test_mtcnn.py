@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from drift_audit.faces.mtcnn import CPU_STAGE_ROWS, SMALL_STAGE, Cascade
+from drift_audit.faces.mtcnn import CPU_PAD_ROWS, CPU_STAGE_ROWS, SMALL_STAGE, Cascade
 from drift_audit.faces.mtcnn_boxes import nms_min, rerec
 from drift_audit.faces.mtcnn_crops import Mips
 from tests.generated import MEDIA, needs_media
@@ -78,17 +78,25 @@ def test_fixed_size_stage_calls_give_every_crop_its_own_outputs(
     cascade: Cascade, stage: str
 ) -> None:
     """On the CPU, R-net and O-net run in calls of CPU_STAGE_ROWS crops, the last one
-    padded: each crop gets the outputs of one call on all the crops, in order, and no
-    padding row comes out."""
+    padded to a multiple of CPU_PAD_ROWS: each crop gets the outputs of one call on all
+    the crops, in order, no padding row comes out, and the calls take four shapes."""
     net, side = (cascade.rnet, 24) if stage == "rnet" else (cascade.onet, 48)
     crops = torch.randn(3 * CPU_STAGE_ROWS + 5, 3, side, side, generator=torch.manual_seed(0))
+    shapes: set[int] = set()
+
+    def spy(part: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        shapes.add(len(part))
+        return net(part)  # type: ignore[no-any-return]
+
     with torch.inference_mode():
-        for n in (5, SMALL_STAGE + 1, CPU_STAGE_ROWS, CPU_STAGE_ROWS + 1, len(crops)):
+        for n in (5, SMALL_STAGE + 1, 33, 47, CPU_STAGE_ROWS, CPU_STAGE_ROWS + 1, len(crops)):
             whole = [o.float() for o in net(crops[:n])]
-            got = cascade._run(net, crops[:n])
+            got = cascade._run(spy, crops[:n])
             assert [o.shape for o in got] == [o.shape for o in whole], n
             for a, b in zip(got, whole, strict=True):
                 torch.testing.assert_close(a, b)
+    assert shapes == {5, 16, 32, 48, 64}  # 5: a refine's call, under SMALL_STAGE, as it is
+    assert CPU_STAGE_ROWS % CPU_PAD_ROWS == 0
 
 
 def _photos() -> list[Path]:

@@ -36,13 +36,19 @@ STAGE_BATCH = 512  # crops per R-net / O-net call on a GPU (bounds GPU memory)
 
 
 CPU_STAGE_ROWS = 64
-"""On the CPU, R-net and O-net take exactly this many crops per call, the last call
-padded with blank crops, when there are more than SMALL_STAGE (full detections).
-Calls of every size (a batch's candidate count varies with the footage) left freed
-buffers of every size in glibc's heap that later calls could not fit into: a 5-minute
-720p clip ended with ~300 MB more of it resident than a 30 s one (issue 10). With one
-shape per network the freed buffers are reused; no slower (measured), and a row's
-outputs do not depend on the rows beside it (tests/test_mtcnn.py)."""
+"""On the CPU, R-net and O-net take this many crops per call when there are more than
+SMALL_STAGE (full detections), the last call padded with blank crops to a multiple of
+CPU_PAD_ROWS. Calls of every size (a batch's candidate count varies with the footage)
+left freed buffers of every size in glibc's heap that later calls could not fit into:
+a 5-minute 720p clip ended with ~300 MB more of it resident than a 30 s one (issue
+10). With four shapes per network (16, 32, 48, 64 rows) the freed buffers are reused,
+and a row's outputs do not depend on the rows beside it (tests/test_mtcnn.py)."""
+
+CPU_PAD_ROWS = 16
+"""The last call's rows are padded up to a multiple of this, not to CPU_STAGE_ROWS: a
+full detection's O-net sees 4-50 crops, and padding 17 of them to 64 tripled its work
+(measured: O-net's time grows with its rows, 6.5 ms for 8, 21 ms for 16, 82 ms for 64
+on one thread of this 2-core machine under load)."""
 
 SMALL_STAGE = 16  # `refine`'s calls (two rows per tracked face): few shapes, small buffers
 
@@ -182,14 +188,16 @@ class Cascade:
 
     def _run(self, net: Any, crops: Any) -> list[Any]:
         """`net`'s outputs (float32, one row per crop) over `crops`, in calls of
-        STAGE_BATCH crops on a GPU and of exactly CPU_STAGE_ROWS on the CPU."""
+        STAGE_BATCH crops on a GPU and of CPU_STAGE_ROWS on the CPU (the last padded)."""
         n = len(crops)
-        step = STAGE_BATCH if on_gpu(self.device) or n <= SMALL_STAGE else CPU_STAGE_ROWS
+        padded = not on_gpu(self.device) and n > SMALL_STAGE
+        step = CPU_STAGE_ROWS if padded else STAGE_BATCH
         outs = []
         for i in range(0, n, step):
             part = crops[i : i + step]
-            if len(part) < step and step == CPU_STAGE_ROWS:
-                blank = part.new_zeros((step - len(part), *part.shape[1:]))
+            if padded and len(part) % CPU_PAD_ROWS:
+                rows = -(-len(part) // CPU_PAD_ROWS) * CPU_PAD_ROWS
+                blank = part.new_zeros((rows - len(part), *part.shape[1:]))
                 part = torch.cat([part, blank])
             outs.append(net(part))
         rows = n - (len(outs) - 1) * step  # the last call's real rows
