@@ -115,7 +115,8 @@ def measure(frame: np.ndarray, box: np.ndarray, landmarks: np.ndarray) -> np.nda
     above = region_colour(lab.reshape(-1, 3), keep.ravel(), float(inside.mean()))
     background = background_colour([sample(frame, *reg[k]) for k in BACKGROUNDS])
     if background is not None:  # the backdrop seen through thin hair or past a bald head
-        seen = keep & (delta_e2000(lab, background) < BACKGROUND_LIKE)
+        seen = keep.copy()  # ΔE for the band's samples only, a few of the region's
+        seen[keep] = delta_e2000(lab[keep], background) < BACKGROUND_LIKE
         # mostly backdrop-coloured: hair and backdrop cannot be told apart, so no hair
         keep &= ~seen if seen.sum() <= 0.5 * keep.sum() else np.zeros_like(keep)
     out[HAIR] = region_colour(lab.reshape(-1, 3), keep.ravel(), float(inside.mean()))

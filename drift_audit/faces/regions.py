@@ -201,11 +201,15 @@ def long_hair_sides(
         hair: (3,) Lab of the hair (from the hairline band).
         skin: (h, w) bool, the samples like the cheeks' colour.
     """
-    like = hair_like(lab, hair) & inside & ~skin
     cols = lab.shape[1]
     u = (np.arange(cols) + 0.5) / cols * 1.9 - 0.95
+    sides = u < -SIDES_U[0], u > SIDES_U[0]
+    beside = sides[0] | sides[1]  # ΔE for these columns only: the others are not read
+    like = np.zeros_like(inside)
+    like[:, beside] = hair_like(lab[:, beside], hair)
+    like &= inside & ~skin
     out = []
-    for side in (u < -SIDES_U[0], u > SIDES_U[0]):
+    for side in sides:
         rows = like[:, side].mean(axis=1) >= 0.5 if side.any() else np.zeros(0, bool)
         seen = inside[:, side].any(axis=1) if side.any() else np.zeros(0, bool)
         out.append(bool(seen.sum() and rows[seen].mean() >= LONG_HAIR and rows[-1]))
