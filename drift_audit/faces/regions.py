@@ -95,7 +95,7 @@ def sample(
     """
     height, width = frame.shape[:2]
     len_x, len_y = float(np.hypot(*ax)), float(np.hypot(*ay))
-    nw, nh = int(np.clip(round(len_x), 1, PATCH)), int(np.clip(round(len_y), 1, PATCH))
+    nw, nh = min(max(round(len_x), 1), PATCH), min(max(round(len_y), 1), PATCH)
     s, t = (np.arange(nw) + 0.5) / nw, (np.arange(nh) + 0.5) / nh
     # (nh, nw) frame pixels, x and y apart: numpy is slow over a last axis of 2 (the
     # same sums, origin + s * ax first, as one (nh, nw, 2) array)
