@@ -16,25 +16,32 @@ def delta_e2000(lab1: np.ndarray, lab2: np.ndarray, k_l: float = 1.0) -> np.ndar
     Returns:
         (...) float64 ΔE2000.
     """
+    # each repeated subexpression is computed once; the operations and their order
+    # are the formula's, so the values are the same to the bit
     l1, a1, b1 = np.moveaxis(np.asarray(lab1, np.float64), -1, 0)
     l2, a2, b2 = np.moveaxis(np.asarray(lab2, np.float64), -1, 0)
     c7 = ((np.hypot(a1, b1) + np.hypot(a2, b2)) / 2) ** 7
     g = 0.5 * (1 - np.sqrt(c7 / (c7 + 25.0**7)))
-    c1, c2 = np.hypot(a1 * (1 + g), b1), np.hypot(a2 * (1 + g), b2)
-    h1 = np.degrees(np.arctan2(b1, a1 * (1 + g))) % 360
-    h2 = np.degrees(np.arctan2(b2, a2 * (1 + g))) % 360
-    grey = c1 * c2 == 0  # a hue is undefined: no hue difference, hue mean is the sum
+    stretch = 1 + g  # of a*
+    a1_g, a2_g = a1 * stretch, a2 * stretch
+    c1, c2 = np.hypot(a1_g, b1), np.hypot(a2_g, b2)
+    h1 = np.degrees(np.arctan2(b1, a1_g)) % 360
+    h2 = np.degrees(np.arctan2(b2, a2_g)) % 360
+    c12, h12 = c1 * c2, h1 + h2
+    grey = c12 == 0  # a hue is undefined: no hue difference, hue mean is the sum
     dh = np.where(grey, 0.0, (h2 - h1 + 180) % 360 - 180)
-    d_hue = 2 * np.sqrt(c1 * c2) * np.sin(np.radians(dh / 2))
-    h_mean = (h1 + h2) / 2 + np.where(np.abs(h1 - h2) > 180, 180.0, 0.0)
-    h_mean = np.where(grey, h1 + h2, h_mean % 360)
+    d_hue = 2 * np.sqrt(c12) * np.sin(np.radians(dh / 2))
+    h_mean = h12 / 2 + np.where(np.abs(h1 - h2) > 180, 180.0, 0.0)
+    h_mean = np.where(grey, h12, h_mean % 360)
     l_mean, c_mean = (l1 + l2) / 2, (c1 + c2) / 2
     t = 1 - 0.17 * np.cos(np.radians(h_mean - 30)) + 0.24 * np.cos(np.radians(2 * h_mean))
     t += 0.32 * np.cos(np.radians(3 * h_mean + 6)) - 0.20 * np.cos(np.radians(4 * h_mean - 63))
-    s_l = 1 + 0.015 * (l_mean - 50) ** 2 / np.sqrt(20 + (l_mean - 50) ** 2)
+    l50 = (l_mean - 50) ** 2
+    s_l = 1 + 0.015 * l50 / np.sqrt(20 + l50)
     s_c, s_h = 1 + 0.045 * c_mean, 1 + 0.015 * c_mean * t
     rotation = np.sin(np.radians(60 * np.exp(-(((h_mean - 275) / 25) ** 2))))
-    r_t = -2 * np.sqrt(c_mean**7 / (c_mean**7 + 25.0**7)) * rotation
+    c_mean7 = c_mean**7
+    r_t = -2 * np.sqrt(c_mean7 / (c_mean7 + 25.0**7)) * rotation
     dl, dc, dh_ = (l2 - l1) / (k_l * s_l), (c2 - c1) / s_c, d_hue / s_h
     return np.sqrt(dl**2 + dc**2 + dh_**2 + r_t * dc * dh_)
 
