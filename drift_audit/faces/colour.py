@@ -66,7 +66,9 @@ def _channel_median(columns: np.ndarray) -> np.ndarray:
     """(3,) float32 median of each row of (3, n) float32 channel rows, n >= 1: the
     middle value, or the float32 mean of the middle two when n is even, as np.median
     gives. Sorting is faster than np.partition here (numpy sorts float32 with SIMD).
-    Lab from uint8 pixels has no NaN, so there is no NaN check."""
+    The same bits as np.median when there is no NaN and no -0.0 (which of two equal
+    zeros lands in the middle depends on the algorithm): Lab from uint8 pixels has
+    neither (all 2**24 colours were checked), so there is no NaN check."""
     ordered = np.sort(columns, axis=1)
     half = columns.shape[1] // 2
     if columns.shape[1] % 2:
@@ -84,29 +86,41 @@ def dominant(lab: np.ndarray, iterations: int = 8) -> np.ndarray:
     Samples are held as (3, n) channel rows: numpy is slow over a last axis of 3. The
     squared distances add their channels in the order a sum over that axis does,
     ((dL² + da²) + db²), and ties go to the lower cluster as argmin's do, so the
-    clusters are the same to the bit.
+    clusters are the same to the bit. Distances are computed once per run of equal
+    samples in lightness order: equal samples are equally far, and they mostly lie
+    side by side in that order (on the crowd and short clips 28 % of the samples
+    were distinct colours, and they made 28.6 % runs).
     """
     order = np.argsort(lab[:, 0])
     centres = lab[order[(np.array([1, 3, 5]) * len(lab)) // 6]].astype(np.float64)
     channels = np.ascontiguousarray(lab.T)  # (3, n) float32
     columns = channels.astype(np.float64)
-    labels = np.full(len(lab), -1)
+    ordered = np.take(channels, order, axis=1)
+    unlike = ordered[:, 1:] != ordered[:, :-1]
+    first = np.ones(len(lab), bool)  # (n,) in lightness order: unlike the sample before
+    np.logical_or(unlike[0], unlike[1], out=first[1:])
+    first[1:] |= unlike[2]
+    run_of = np.empty(len(lab), np.intp)  # (n,) each sample's run
+    run_of[order] = np.cumsum(first) - 1
+    runs = np.take(columns, order[first], axis=1)  # (3, m) float64: m runs' colours
+    labels = np.full(len(runs[0]), -1)  # (m,) each run's cluster
     counts = np.zeros(3, np.intp)
     for _ in range(iterations):
-        squares = (columns[None] - centres[:, :, None]) ** 2  # (3 clusters, 3 channels, n)
-        distances = (squares[:, 0] + squares[:, 1]) + squares[:, 2]  # (3 clusters, n)
+        squares = (runs[None] - centres[:, :, None]) ** 2  # (3 clusters, 3 channels, m)
+        distances = (squares[:, 0] + squares[:, 1]) + squares[:, 2]  # (3 clusters, m)
         moved = (distances[1] < distances[0]).astype(np.intp)
         moved[distances[2] < np.minimum(distances[0], distances[1])] = 2
         if (moved == labels).all():
             break  # a fixed point: the centres would not move again
         labels = moved
-        counts = np.bincount(labels, minlength=3)
+        members = labels[run_of]  # (n,) each sample's cluster
+        counts = np.bincount(members, minlength=3)
         # one bincount for all three channels: bin 3 * channel + cluster, each summed
         # in sample order as a bincount per channel would
-        sums = np.bincount((labels + _CHANNEL_BINS).ravel(), columns.ravel(), minlength=9)
+        sums = np.bincount((members + _CHANNEL_BINS).ravel(), columns.ravel(), minlength=9)
         hit = counts[:, None] > 0
         np.divide(sums.reshape(3, 3).T, counts[:, None], out=centres, where=hit)
-    return _channel_median(channels[:, labels == counts.argmax()])
+    return _channel_median(np.compress(labels[run_of] == counts.argmax(), channels, axis=1))
 
 
 def colour_name(lab: np.ndarray) -> str:
