@@ -7,7 +7,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from drift_audit.faces.colour import delta_e2000, dominant, rgb_to_lab
+from drift_audit.faces.colour import delta_e2000, dominant, median, rgb_to_lab
 
 MIN_VISIBLE = 0.3  # a region less visible than this inside the frame is invalid
 
@@ -95,26 +95,29 @@ def sample(
     """
     height, width = frame.shape[:2]
     len_x, len_y = float(np.hypot(*ax)), float(np.hypot(*ay))
-    nw, nh = int(np.clip(round(len_x), 1, PATCH)), int(np.clip(round(len_y), 1, PATCH))
+    nw, nh = min(max(round(len_x), 1), PATCH), min(max(round(len_y), 1), PATCH)
     s, t = (np.arange(nw) + 0.5) / nw, (np.arange(nh) + 0.5) / nh
-    pts = origin + s[None, :, None] * ax + t[:, None, None] * ay  # (nh, nw, 2) frame pixels
-    inside = (pts >= 0).all(axis=-1) & (pts[..., 0] < width) & (pts[..., 1] < height)
+    # (nh, nw) frame pixels, x and y apart: numpy is slow over a last axis of 2 (the
+    # same sums, origin + s * ax first, as one (nh, nw, 2) array)
+    x = (origin[0] + s * ax[0])[None, :] + (t * ay[0])[:, None]
+    y = (origin[1] + s * ax[1])[None, :] + (t * ay[1])[:, None]
+    inside = (x >= 0) & (y >= 0) & (x < width) & (y < height)
     src = frame
     scale = min(1.0, 2.0 * max(nw / max(len_x, 1e-6), nh / max(len_y, 1e-6)))
     if scale < 1.0 and inside.any():
         # area-average the region's bounding crop first, so sparse samples do not alias
-        x0, y0 = np.maximum(np.floor(pts[inside].min(axis=0)).astype(int) - 1, 0)
-        x1, y1 = np.ceil(pts[inside].max(axis=0)).astype(int) + 2
+        x_in, y_in = x[inside], y[inside]
+        x0, y0 = max(int(np.floor(x_in.min())) - 1, 0), max(int(np.floor(y_in.min())) - 1, 0)
+        x1, y1 = int(np.ceil(x_in.max())) + 2, int(np.ceil(y_in.max())) + 2
         crop = frame[y0 : min(y1, height), x0 : min(x1, width)]
         size = (max(1, round(crop.shape[1] * scale)), max(1, round(crop.shape[0] * scale)))
         src = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
-        pts = (pts - (x0, y0)) * (size[0] / crop.shape[1], size[1] / crop.shape[0])
-    map_xy = (pts - 0.5).astype(np.float32)
+        x, y = (x - x0) * (size[0] / crop.shape[1]), (y - y0) * (size[1] / crop.shape[0])
     # OpenCV's default border, constant black: samples outside the frame are masked off
     # (`inside`), but bilinear ones within half a pixel of its edge blend with black.
     # (BORDER_REPLICATE was once passed here in `dst`'s place, where it did nothing.)
-    patch = cv2.remap(src, map_xy[..., 0], map_xy[..., 1], cv2.INTER_LINEAR)
-    return rgb_to_lab(patch), inside
+    map_x, map_y = (x - 0.5).astype(np.float32), (y - 0.5).astype(np.float32)
+    return rgb_to_lab(cv2.remap(src, map_x, map_y, cv2.INTER_LINEAR)), inside
 
 
 def region_colour(
@@ -128,7 +131,7 @@ def region_colour(
     """
     if visible < MIN_VISIBLE or keep.sum() < MIN_PIXELS:
         return np.zeros(4, np.float32)
-    colour = np.median(lab[keep], axis=0) if robust else dominant(lab[keep])
+    colour = median(lab[keep]) if robust else dominant(lab[keep])
     return np.append(colour, 1.0).astype(np.float32)
 
 
@@ -198,15 +201,27 @@ def long_hair_sides(
         hair: (3,) Lab of the hair (from the hairline band).
         skin: (h, w) bool, the samples like the cheeks' colour.
     """
-    like = hair_like(lab, hair) & inside & ~skin
     cols = lab.shape[1]
     u = (np.arange(cols) + 0.5) / cols * 1.9 - 0.95
-    out = []
-    for side in (u < -SIDES_U[0], u > SIDES_U[0]):
-        rows = like[:, side].mean(axis=1) >= 0.5 if side.any() else np.zeros(0, bool)
-        seen = inside[:, side].any(axis=1) if side.any() else np.zeros(0, bool)
-        out.append(bool(seen.sum() and rows[seen].mean() >= LONG_HAIR and rows[-1]))
-    return out[0], out[1]
+    # the bottom row first, both sides in one ΔE2000 call: on most faces it is not hair
+    # (16 of 344 sides of 180 faces of real clips were), and then no other row is needed
+    bottom = hair_like(lab[-1], hair) & inside[-1] & ~skin[-1]  # (w,)
+    left, right = (
+        bool(side.any() and bottom[side].mean() >= 0.5)
+        and _hair_down_the_side(lab[:, side], inside[:, side], hair, skin[:, side])
+        for side in (u < -SIDES_U[0], u > SIDES_U[0])
+    )
+    return left, right
+
+
+def _hair_down_the_side(
+    lab: np.ndarray, inside: np.ndarray, hair: np.ndarray, skin: np.ndarray
+) -> bool:
+    """`long_hair_sides`' row test for one side whose bottom row is hair, from its
+    (h, k >= 1) columns beside the face."""
+    rows = (hair_like(lab, hair) & inside & ~skin).mean(axis=1) >= 0.5
+    seen = inside.any(axis=1)
+    return bool(seen.sum() and rows[seen].mean() >= LONG_HAIR)
 
 
 def clothing_without_hair(
