@@ -13,6 +13,7 @@ found around its predicted box between full detections and matched at the next.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import cv2
 import numpy as np
@@ -83,7 +84,8 @@ class _Live:
     velocity: np.ndarray | None = None  # (4,) box corners' pixels per frame
     missed: int = 0
     crops: list[tuple[float, int, np.ndarray, np.ndarray]] = field(default_factory=list)
-    attributes: list[np.ndarray] = field(default_factory=list)  # per face (4, 4)
+    # per face, its (4, 4) attributes: (the frame's (n, 4, 4) attributes, its row there)
+    attributes: list[tuple[Any, int]] = field(default_factory=list)
     weights: list[float] = field(default_factory=list)  # per face: its quality
 
     def predicted(self, frame: int) -> np.ndarray:
@@ -112,7 +114,7 @@ class Tracker:
         self._live: list[_Live] = []
         self._done: list[_Live] = []
         self._serial = 0
-        self._attributes: np.ndarray | None = None
+        self._attributes: Any = None
         self.lost = False  # a live track missed its face in the last step, the first time
 
     def step(
@@ -120,13 +122,14 @@ class Tracker:
         faces: Faces,
         crops: FaceCrops,
         quality: np.ndarray,
-        attributes: np.ndarray | None = None,
+        attributes: Any = None,
     ) -> None:
         """Add one sampled frame's detections.
 
         Args:
             attributes: (n, 4, 4) appearance measurements of the faces (attributes.py),
-                aggregated per track by quality.
+                aggregated per track by quality; indexed only in `finish`, so it may
+                be a `run.faces.Measured`, still being measured.
         """
         self._attributes = attributes
         looks = appearance(crops)  # (n, 48)
@@ -189,7 +192,7 @@ class Tracker:
         live.crops.sort(key=lambda item: (item[0], item[1]), reverse=True)
         del live.crops[self.keep :]
         if self._attributes is not None:
-            live.attributes.append(self._attributes[c])
+            live.attributes.append((self._attributes, c))
             live.weights.append(float(quality[c]))
 
     def live_boxes(self, frame: int | None = None) -> np.ndarray:
@@ -216,7 +219,8 @@ class Tracker:
             track = Track(self.clip, self.shot, faces.select(order), crops, quality)
             if live.attributes:
                 track.attributes = aggregate(
-                    np.stack(live.attributes), np.maximum(np.array(live.weights), 1e-3)
+                    np.stack([looks[c] for looks, c in live.attributes]),
+                    np.maximum(np.array(live.weights), 1e-3),
                 )
             tracks.append(track)
         tracks.sort(key=lambda t: (t.first_frame, float(t.faces.xyxy[0, 0])))

@@ -5,11 +5,18 @@ A sampled frame gets a full-frame detection when its shot starts and then every
 between are searched only around the shot's live tracks (`Detector.refine`, at
 each track's predicted box), in order, each after the tracker has seen the frame
 before it; a frame after one where a track lost its face gets a full detection.
+
+The faces' appearance attributes (`faces.attributes`), which nothing in the pass
+waits for, are measured in a thread of their own beside it (`Attributes`): as much
+work as detection on a frame of several faces, it then runs while the detector's
+torch calls hold no GIL, and its results are read when the shot's tracks end.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -54,6 +61,54 @@ def stack_frames(images: list[Any]) -> Any:
     return torch.stack(images)
 
 
+class Measured:
+    """The (n, 4, 4) attributes of one frame's faces, measured in the attribute thread;
+    indexing (as the tracker does when a shot's tracks end) waits for them."""
+
+    def __init__(self, future: Future[np.ndarray]) -> None:
+        self.future = future
+
+    def __getitem__(self, face: int) -> np.ndarray:
+        return self.future.result()[face]
+
+
+class Attributes:
+    """One thread that measures the faces' attributes in the order they were found.
+
+    At most `AHEAD` frames wait for it (each holds its full-size image), so a pass
+    that outruns it waits rather than filling memory. `close()` ends the thread,
+    dropping what no track will read (the clip failed or stopped).
+    """
+
+    AHEAD = 8
+
+    def __init__(self, timings: Timings) -> None:
+        self.timings = timings
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="drift-audit-attributes")
+        self._waiting: deque[Future[np.ndarray]] = deque()
+
+    def measure(self, image: Any, faces: Faces) -> Measured | np.ndarray:
+        """`faces.attributes.measure_near` of every face of `faces` in `image` (a frame
+        without faces gives its empty (0, 4, 4) array at once)."""
+        if not len(faces):
+            return np.zeros((0, 4, 4), np.float32)
+        while len(self._waiting) >= self.AHEAD:
+            self._waiting.popleft().result()
+        while self._waiting and self._waiting[0].done():
+            self._waiting.popleft()
+        future = self._pool.submit(self._measure, image, faces.xyxy, faces.landmarks)
+        self._waiting.append(future)
+        return Measured(future)
+
+    def _measure(self, image: Any, boxes: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+        with self.timings.stage("attributes"):
+            looks = [measure_near(image, box, lm) for box, lm in zip(boxes, landmarks, strict=True)]
+            return np.array(looks, np.float32).reshape(len(boxes), 4, 4)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
 class FacePass:
     """Detects and tracks the faces of one clip's sampled frames; finished tracks go to
     `sink`. Feed frames with `run()`.
@@ -81,9 +136,16 @@ class FacePass:
         self._samples = 0  # sampled frames in the current shot
         self._pending: list[tuple[DecodedFrame, bool]] = []  # (frame, gets a full detection)
         self._last_full = (-1, -np.inf)  # (shot, time) of the last full detection
+        self._attributes = Attributes(timings)
 
     def run(self, frames: Iterable[DecodedFrame]) -> None:
         """Every frame of the clip in order; those without an image are skipped."""
+        try:
+            self._run(frames)
+        finally:
+            self._attributes.close()
+
+    def _run(self, frames: Iterable[DecodedFrame]) -> None:
         for frame in frames:
             if frame.image is None or frame.index > self.result.last_frame:
                 continue
@@ -163,13 +225,7 @@ class FacePass:
                 boxes = tracker.live_boxes(frame.index)
                 mine = self.detector.refine(frame.image, boxes, frame.index)
         mine = mine.select(without_duplicates(mine)) if len(mine) > 1 else mine
-        with self.timings.stage("crops+attributes+track"):
-            looks = np.array(
-                [
-                    measure_near(frame.image, box, lm)  # (n, 4, 4) appearance attributes
-                    for box, lm in zip(mine.xyxy, mine.landmarks, strict=True)
-                ],
-                np.float32,
-            ).reshape(len(mine), 4, 4)
+        looks = self._attributes.measure(frame.image, mine)
+        with self.timings.stage("crops+track"):
             crops = crop_faces(frame.image, mine)
             tracker.step(mine, crops, face_quality(mine, crops), looks)
