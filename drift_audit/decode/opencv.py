@@ -16,6 +16,9 @@ from drift_audit.types import VideoInfo
 
 class OpenCVSource(FrameSource):
     name = "opencv"
+    bgr = False
+    """Images in OpenCV's own BGR order, unconverted: the shot pass sets it when it
+    keeps frames at full size, and turns only the kept ones to RGB (`run.keep`)."""
 
     def _open(self) -> VideoInfo:
         with NativeStderr() as native:
@@ -51,13 +54,14 @@ class OpenCVSource(FrameSource):
             yield no_frame(error_reports(native.take()))  # printed by the last, failed grab
 
     def _retrieve(self, size: tuple[int, int] | None) -> np.ndarray | None:
-        """The frame grabbed last as RGB, scaled to `size`; None when it cannot be."""
+        """The frame grabbed last as RGB (BGR with `bgr`), scaled to `size`; None when
+        it cannot be."""
         ok, bgr = self._cap.retrieve()
         if not ok:
             return None
         if size is not None:
             bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
-        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+        return bgr if self.bgr else cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
     def _release(self) -> None:
         self._cap.release()

@@ -16,7 +16,9 @@ against 21.8 s with the second decode, about 0.4 s a clip.
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import replace
 
+import cv2
 import numpy as np
 
 from drift_audit.config import AuditConfig
@@ -59,8 +61,9 @@ class FrameKeeper:
         """Whether frames are still being kept (not past the budget)."""
         return self._kept is not None
 
-    def offer(self, frame: DecodedFrame, thumb: np.ndarray) -> None:
-        """One decoded frame (with its image) and its (18, 32, 3) CIELAB thumbnail."""
+    def offer(self, frame: DecodedFrame, thumb: np.ndarray, bgr: bool = False) -> None:
+        """One decoded frame (with its image: RGB, or BGR with `bgr`, turned to RGB
+        if it is kept) and its (18, 32, 3) CIELAB thumbnail."""
         step = float(np.abs(thumb - self._previous).mean()) if self._previous is not None else 0.0
         self._previous = thumb
         self._steps.append(step)
@@ -75,6 +78,8 @@ class FrameKeeper:
             if self._bytes > self.budget:
                 self._kept = None  # too long to keep: the face pass decodes again
                 return
+            if bgr:
+                frame = replace(frame, image=cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB))
             self._kept[frame.index] = frame
 
     def wanted(self, result: ClipResult) -> list[DecodedFrame] | None:

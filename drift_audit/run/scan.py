@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from drift_audit import interrupts
 from drift_audit.config import AuditConfig
+from drift_audit.decode.opencv import OpenCVSource
 from drift_audit.decode.registry import open_source
 from drift_audit.errors import InputError
 from drift_audit.progress import ProgressHook, Timings, no_progress
@@ -69,11 +70,15 @@ def scan_shots(
             keeper = keeper if keeper is not None and keeper.keeping else None
             small = source._small_size(SHOT_DECODE_SIDE) if keeper else None
             side = None if keeper else SHOT_DECODE_SIDE
+            # Full-size frames stay BGR: the keeper turns the ~1 in 5 it keeps to RGB.
+            bgr = isinstance(source, OpenCVSource) and keeper is not None
+            if isinstance(source, OpenCVSource):
+                source.bgr = bgr
             for frame in source.frames(lambda i, t: True, max_side=side):
                 assert frame.image is not None
-                thumb = thumbnail(_shrink(frame.image, small))
+                thumb = thumbnail(_shrink(frame.image, small, bgr))
                 if keeper is not None:
-                    keeper.offer(frame, thumb)
+                    keeper.offer(frame, thumb, bgr)
                 detector.push(frame.time_s, thumb, frame.index)
                 result.times[frame.index] = frame.time_s
                 result.corrupt_frames += frame.lost_before
@@ -96,11 +101,11 @@ def scan_shots(
     return result
 
 
-def _shrink(image: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
+def _shrink(image: np.ndarray, size: tuple[int, int] | None, bgr: bool = False) -> np.ndarray:
     """A full-size frame scaled as OpenCV's source scales the shot pass's frames (it
-    resizes before its BGR -> RGB swap; a channel swap commutes with the resize)."""
-    if size is None:
-        return image
+    resizes before its BGR -> RGB swap), as RGB. A channel swap commutes with the
+    resize, so a BGR frame is swapped after it, at the small size."""
     import cv2
 
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    small = image if size is None else cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    return cv2.cvtColor(small, cv2.COLOR_BGR2RGB) if bgr else small
