@@ -7,6 +7,7 @@ only `on_gpu()` and `half_precision()` about it.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from drift_audit.errors import ConfigError
@@ -28,6 +29,18 @@ def resolve(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise ConfigError("--device cuda was asked for, but torch sees no CUDA device")
     return torch.device(name)
+
+
+GPU_NODES = ("/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd", "/dev/dxg")
+"""Device files that a CUDA (or ROCm, or WSL's CUDA) GPU comes with: without any of
+them torch cannot see one."""
+
+
+def surely_host(name: str) -> bool:
+    """Whether `--device name` resolves to the CPU, told without importing torch:
+    "cpu", or "auto" on a machine with no GPU device file (`GPU_NODES`). False means
+    only that `resolve` must be asked."""
+    return name == "cpu" or (name == "auto" and not any(os.path.exists(n) for n in GPU_NODES))
 
 
 def on_gpu(device: torch.device) -> bool:

@@ -51,31 +51,33 @@ def audit(
 
     models = models or Models(config)
     timings = Timings()
-    with timings.stage("cast"):
-        cast, cast_images = embed_cast(config.cast, models)
     results, tasks = _plan(paths)
-    cache, keys, identities = _open_cache(tasks, config, models)
-    todo = []
-    for index, path in tasks:
-        hit = cache.load(keys[index], index, str(path)) if cache and index in keys else None
-        if hit is not None:
-            results[index] = hit
-        else:
-            todo.append((index, path))
+    # Torch and the models load in a thread from here on, beside the first shot passes.
+    with models.loading():
+        with timings.stage("cast"):
+            cast, cast_images = embed_cast(config.cast, models)
+        cache, keys, identities = _open_cache(tasks, config, models)
+        todo = []
+        for index, path in tasks:
+            hit = cache.load(keys[index], index, str(path)) if cache and index in keys else None
+            if hit is not None:
+                results[index] = hit
+            else:
+                todo.append((index, path))
 
-    def done(result: ClipResult) -> None:
-        results[result.index] = result
-        # A file replaced since it was hashed holds other content than its key says:
-        # its analysis is reported but never stored under that key.
-        if (
-            cache
-            and result.status == "ok"
-            and result.index in keys
-            and _identity(Path(result.path)) == identities[result.index]
-        ):
-            cache.store(keys[result.index], result)
+        def done(result: ClipResult) -> None:
+            results[result.index] = result
+            # A file replaced since it was hashed holds other content than its key says:
+            # its analysis is reported but never stored under that key.
+            if (
+                cache
+                and result.status == "ok"
+                and result.index in keys
+                and _identity(Path(result.path)) == identities[result.index]
+            ):
+                cache.store(keys[result.index], result)
 
-    _run_clips(todo, config, models, done, hook)
+        _run_clips(todo, config, models, done, hook)
     if cache:
         timings.add("cache_hits", float(cache.hits))
     clips = [results[i] for i in sorted(results)]
@@ -227,13 +229,13 @@ def _open_cache(
     from drift_audit.cache import ClipCache, cache_key, default_dir
     from drift_audit.files import sha256_of
 
-    embedder = models.embedder
+    name, weights_sha256 = models.embedder_identity()
     keys: dict[int, str] = {}
     identities: dict[int, tuple[int, int, int, int] | None] = {}
     for index, path in tasks:
         try:
             identities[index] = _identity(path)
-            keys[index] = cache_key(sha256_of(path), config, embedder.name, embedder.weights_sha256)
+            keys[index] = cache_key(sha256_of(path), config, name, weights_sha256)
         except OSError:
             continue  # unreadable: the analysis reports why
     cache = ClipCache(config.cache_dir or default_dir())

@@ -125,7 +125,7 @@ def _shots(
             # The scan ahead could not read it (never with decord): the usual order
             # (OpenCV, then decord) tries here, with no torch work running beside it.
     keeper = keeper_for(config, models)
-    result = scan_shots(index, path, config, models.device, hook, deadline, keeper=keeper)
+    result = scan_shots(index, path, config, models.decode_device, hook, deadline, keeper=keeper)
     return result, keeper
 
 

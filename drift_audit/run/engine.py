@@ -74,7 +74,9 @@ def run_here(
             ) -> None:
                 nonlocal ahead
                 if following is not None and not result.decode_errors:
-                    ahead = ScanAhead(*following, config, models.device, keeper_for(config, models))
+                    ahead = ScanAhead(
+                        *following, config, models.decode_device, keeper_for(config, models)
+                    )
 
             def analyse(
                 i: int,

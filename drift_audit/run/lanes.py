@@ -6,11 +6,13 @@ OpenCV release the GIL, so two lanes keep two cores busy without OpenMP's busy
 waiting, which made two torch threads up to 10x slower on a loaded machine.
 
 What FFmpeg prints names no clip, so a clip's damage count (pass 1) must see only its
-own lines: a lane holds `native` while it scans a clip (its open and pass 1), and
-through the face pass of a clip whose pass 1 reported damage. A clean clip decodes
-again without a line, so its face pass runs beside anything. A clip that the scan
-cannot read without decord waits until the lanes are done and is analysed alone: a live
-decord reader makes torch work beside it leak (`run.clip.open_for_faces`).
+own lines (`NativeGate`): scans run side by side, and one that read damage while another
+ran beside it is done again alone; a clip whose pass 1 reported damage holds the gate
+alone through its face pass. A clean clip prints nothing, so its scan is right whatever
+ran beside it, and it decodes again without a line, so its face pass runs beside
+anything. A clip that the scan cannot read without decord waits until the lanes are
+done and is analysed alone: a live decord reader makes torch work beside it leak
+(`run.clip.open_for_faces`).
 """
 
 from __future__ import annotations
@@ -39,6 +41,58 @@ class _Alone(BaseException):
     """This clip needs decord: analysed after the lanes, with nothing beside it."""
 
 
+class _Turn:
+    """One scan's time at the gate; `beside`: another scan ran beside it at some point."""
+
+    beside = False
+
+
+class NativeGate:
+    """Who decodes beside whom, as the decoder's stderr is one for the whole process.
+
+    `shared()` turns run side by side (scans), each told whether another ran beside it;
+    `alone()` waits for the running turns to end and keeps new ones out (a damaged
+    clip's face pass, a scan done again). A waiting `alone()` goes before new turns.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._turns: set[_Turn] = set()
+        self._alone = False
+        self._waiting = 0  # alone() calls waiting
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[_Turn]:
+        turn = _Turn()
+        with self._cond:
+            self._cond.wait_for(lambda: not self._alone and not self._waiting)
+            for other in self._turns:
+                other.beside = turn.beside = True
+            self._turns.add(turn)
+        try:
+            yield turn
+        finally:
+            with self._cond:
+                self._turns.discard(turn)
+                self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def alone(self) -> Iterator[None]:
+        with self._cond:
+            self._waiting += 1
+            try:
+                self._cond.wait_for(lambda: not self._alone and not self._turns)
+            finally:
+                self._waiting -= 1
+            self._alone = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._alone = False
+                self._cond.notify_all()
+
+
 class Lanes:
     """The clips, handed out in order to `lanes` threads; results go to a queue that the
     calling thread drains (`run`)."""
@@ -50,7 +104,7 @@ class Lanes:
         self.todo = deque(tasks)
         self.alone: list[tuple[int, Path]] = []
         self.results: queue.Queue[ClipResult] = queue.Queue()
-        self.native = threading.Lock()
+        self.gate = NativeGate()
         self.stop = threading.Event()
         self.failure: BaseException | None = None
         self._lock = threading.Lock()
@@ -81,23 +135,36 @@ class Lanes:
         self.hook(f"clip {index}", 0, 0)
         held = contextlib.ExitStack()
 
-        def scanned() -> Scan:
+        def scan() -> Scan:
             keeper = keeper_for(config, models)
-            with self.native:
-                try:
-                    result = scan_shots(
-                        index, path, config, models.device, self.hook, deadline,
-                        decoder=scan_decoder(config, models.device), keeper=keeper,
-                    )  # fmt: skip
-                except InputError:
-                    if config.decoder != "auto":
-                        raise
-                    raise _Alone from None
+            try:
+                result = scan_shots(
+                    index, path, config, models.decode_device, self.hook, deadline,
+                    decoder=scan_decoder(config, models.decode_device), keeper=keeper,
+                )  # fmt: skip
+            except InputError:
+                if config.decoder != "auto":
+                    raise
+                raise _Alone from None
             return result, keeper
+
+        def scanned() -> Scan:
+            try:
+                with self.gate.shared() as turn:
+                    done = scan()
+            except (InputError, _Alone):
+                if not turn.beside:
+                    raise
+            else:
+                if not (turn.beside and done[0].decode_errors):
+                    return done
+            # What it read of the decoder's stderr may be another clip's: again, alone.
+            with self.gate.alone():
+                return scan()
 
         def damaged(result: ClipResult) -> None:
             if result.decode_errors:  # its face pass may print damage again
-                held.enter_context(self.native)
+                held.enter_context(self.gate.alone())
 
         def analyse(i: int, p: Path, h: ProgressHook) -> ClipResult:
             return analyse_clip(i, p, config, models, h, scanned, damaged, deadline)
@@ -115,8 +182,8 @@ def run_in_lanes(
 ) -> None:
     """Analyse `tasks` in `config.lanes` threads of this process; each result goes to
     `on_result`, called in this thread. Every lane has ended before this returns,
-    whatever ends the run (a signal, a model that cannot load)."""
-    models.load()  # here: two lanes must not both build them
+    whatever ends the run (a signal, a model that cannot load). The lanes start while
+    the models may still be loading (`Models.loading`): their shot passes need none."""
     lanes = Lanes(tasks, config, models, hook)
     with _running(lanes, min(config.lanes, len(tasks))) as threads:
         while any(t.is_alive() for t in threads) or not lanes.results.empty():

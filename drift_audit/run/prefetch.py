@@ -44,7 +44,7 @@ class ScanAhead:
         index: int,
         path: Path,
         config: AuditConfig,
-        device: torch.device,
+        device: torch.device | None,
         keeper: FrameKeeper | None = None,
     ) -> None:
         decoder = scan_decoder(config, device)

@@ -11,6 +11,7 @@ threshold, measured on ../shared/media (see README, "Thresholds").
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from pathlib import Path
 
 import numpy as np
 
@@ -36,6 +37,13 @@ class Embedder(ABC):
     weights_sha256: str
     weights_path: str
     batch_size: int = 32
+
+    @staticmethod
+    def weights_file(weights: Path | None = None) -> Path | None:
+        """The file whose sha256 `weights_sha256` will be, found without building the
+        embedder or importing torch (the cache key needs it before torch has loaded);
+        None: only building it tells."""
+        return None
 
     def similarity(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """(n, m) float32 similarities of (n, dim) and (m, dim) vectors; 1 = identical."""

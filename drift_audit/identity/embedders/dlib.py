@@ -62,6 +62,11 @@ class DlibEmbedder(Embedder):
     uncertain_margin = 0.06
     different_margin = 0.08
 
+    @staticmethod
+    def weights_file(weights: Path | None = None) -> Path:
+        """dlib's face network file (its weights are not chosen: `weights` is unused)."""
+        return dlib_model_files()[1]
+
     def similarity(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         # float64: in float32 the expansion leaves ~5e-7 where it should leave 0, and
         # its square root reads as a distance of 7e-4 between a vector and itself.

@@ -43,6 +43,12 @@ class FacenetEmbedder(Embedder):
     threshold = 0.50
     uncertain_margin = 0.08
 
+    @staticmethod
+    def weights_file(weights: Path | None = None) -> Path | None:
+        """`weights`, else an installed file (`find_facenet_weights`); None: the
+        weights would be downloaded."""
+        return weights or find_facenet_weights()
+
     def __init__(
         self,
         weights: Path | None = None,
@@ -53,7 +59,7 @@ class FacenetEmbedder(Embedder):
         import torch
         from facenet_pytorch import InceptionResnetV1
 
-        path = weights or find_facenet_weights() or download_facenet_weights()
+        path = self.weights_file(weights) or download_facenet_weights()
         if not path.is_file():
             raise ModelError(f"{path}: facenet weights file not found")
         self._torch = torch

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-from drift_audit.errors import ConfigError, ModelError
+from drift_audit.errors import ConfigError, DriftAuditError, ModelError
 
 if TYPE_CHECKING:
     import torch
@@ -86,6 +86,24 @@ def choose(name: str, weights: Path | None) -> tuple[str, str]:
     if weights is not None or find_facenet_weights() is not None:
         return "facenet", "auto: facenet weights found"
     return "dlib", "auto: no facenet weights installed, using dlib (fully offline)"
+
+
+def embedder_identity(name: str, weights: Path | None) -> tuple[str, str] | None:
+    """(name, weights sha256) of the embedder `build_embedder(name, weights, ...)` would
+    build, read from its weights file (`Embedder.weights_file`) without building it or
+    importing torch. None where only building tells: facenet weights that would be
+    downloaded, or a choice that building refuses (it says why)."""
+    from drift_audit.files import sha256_of
+
+    name, _ = choose(name, weights)
+    spec = EMBEDDERS.get(name)
+    if spec is None or spec.missing() or (weights is not None and not spec.takes_weights):
+        return None
+    try:
+        path = cast("type[Embedder]", spec.load()).weights_file(weights)
+        return (name, sha256_of(path)) if path is not None and path.is_file() else None
+    except (DriftAuditError, OSError):
+        return None
 
 
 def build_embedder(
