@@ -172,3 +172,27 @@ def test_the_native_gate_lets_scans_run_side_by_side_and_tells_them_so() -> None
         events.append("alone done")
     thread.join()
     assert events == ["alone done", "scan"]
+
+
+def test_the_next_clip_is_scanned_ahead_and_the_report_is_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once a lane's clip is scanned, the next clip's shot pass runs in a thread beside
+    that clip's face pass; the report is byte for byte the one of clips in turn."""
+    clips = [write_clip(tmp_path / f"c{i}.mp4", (RED, BLUE)[i % 2], n_frames=30) for i in range(4)]
+    threads: list[str] = []
+    real = run_lanes.scan_shots
+
+    def scan(*args, **kwargs):  # type: ignore[no-untyped-def]
+        threads.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(run_lanes, "scan_shots", scan)
+    reports = {}
+    for lanes in (1, 2):
+        config = AuditConfig(use_cache=False, lanes=lanes)
+        models = Models(config, FakeDetector(), FakeEmbedder(), "fake")
+        reports[lanes] = dumps(audit(clips, config, models=models))
+    assert reports[2] == reports[1]
+    assert "drift-audit-scan-ahead" in threads
+    assert _threads_left() == []

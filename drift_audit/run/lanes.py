@@ -1,6 +1,10 @@
 """Clips in flight side by side in one process: the next clip's decode and detection run
 beside this one's (`AuditConfig.lanes` threads, sharing one set of models).
 
+Once a lane's clip is scanned, the next clip's shot pass starts in a thread beside its
+face pass (one clip ahead at most), and whichever lane is free first takes that clip:
+the run's last clip is then scanned while the other lane still works, not after.
+
 Torch runs one thread per call here (`--threads`), and decoding, torch and most of
 OpenCV release the GIL, so two lanes keep two cores busy without OpenMP's busy
 waiting, which made two torch threads up to 10x slower on a loaded machine.
@@ -107,17 +111,23 @@ class Lanes:
         self.gate = NativeGate()
         self.stop = threading.Event()
         self.failure: BaseException | None = None
+        self.ahead: tuple[int, Path, _ScanAhead] | None = None  # the next clip, scanning
         self._lock = threading.Lock()
 
     def lane(self) -> None:
-        """One lane's loop: the next clip in order, until none is left or the run stops."""
+        """One lane's loop: the clip scanned ahead if there is one, else the next clip in
+        order, until none is left or the run stops."""
         while not self.stop.is_set():
             with self._lock:
-                if not self.todo:
+                if self.ahead is not None:
+                    index, path, ahead = self.ahead
+                    self.ahead = None
+                elif self.todo:
+                    (index, path), ahead = self.todo.popleft(), None
+                else:
                     return
-                index, path = self.todo.popleft()
             try:
-                self.results.put(self.analyse(index, path))
+                self.results.put(self.analyse(index, path, ahead))
             except _Alone:
                 with self._lock:
                     self.alone.append((index, path))
@@ -129,11 +139,46 @@ class Lanes:
                 self.stop.set()
                 return
 
-    def analyse(self, index: int, path: Path) -> ClipResult:
-        config, models = self.config, self.models
+    def analyse(self, index: int, path: Path, ahead: _ScanAhead | None = None) -> ClipResult:
+        """One clip, its shot pass done here or taken from `ahead`."""
+        config = self.config
         deadline = Deadline(str(path), config.clip_timeout_s, self.stop)
         self.hook(f"clip {index}", 0, 0)
         held = contextlib.ExitStack()
+
+        def scanned() -> Scan:
+            return ahead.result() if ahead is not None else self.scan_at_gate(index, path, deadline)
+
+        def damaged(result: ClipResult) -> None:
+            if result.decode_errors:  # its face pass may print damage again
+                held.enter_context(self.gate.alone())
+            self._scan_next()
+
+        def analyse(i: int, p: Path, h: ProgressHook) -> ClipResult:
+            return analyse_clip(i, p, config, self.models, h, scanned, damaged, deadline)
+
+        with held:
+            return analyse_safely(analyse, index, path, self.hook)
+
+    def _scan_next(self) -> None:
+        """The next clip's shot pass, started now in a thread beside this clip's face
+        pass (at most one ahead): whichever lane is free first takes it, so the run's
+        last clip no longer scans while the other lane waits."""
+        with self._lock:
+            if self.ahead is not None or not self.todo or self.stop.is_set():
+                return
+            index, path = self.todo.popleft()
+            deadline = Deadline(str(path), self.config.clip_timeout_s, self.stop)
+            self.ahead = (index, path, _ScanAhead(lambda: self.scan_at_gate(index, path, deadline)))
+
+    def scan_at_gate(self, index: int, path: Path, deadline: Deadline) -> Scan:
+        """One clip's pass 1, at the gate: done again alone when what it read of the
+        decoder's stderr may be another clip's.
+
+        Raises:
+            _Alone: `--decoder auto` and the scan cannot read it (it needs decord).
+        """
+        config, models = self.config, self.models
 
         def scan() -> Scan:
             keeper = keeper_for(config, models)
@@ -148,29 +193,52 @@ class Lanes:
                 raise _Alone from None
             return result, keeper
 
-        def scanned() -> Scan:
+        try:
+            with self.gate.shared() as turn:
+                done = scan()
+        except (InputError, _Alone):
+            if not turn.beside:
+                raise
+        else:
+            if not (turn.beside and done[0].decode_errors):
+                return done
+        # What it read of the decoder's stderr may be another clip's: again, alone.
+        with self.gate.alone():
+            return scan()
+
+    def close_ahead(self) -> None:
+        """Stop and join a scan ahead that no lane took (the run is ending)."""
+        with self._lock:
+            ahead, self.ahead = self.ahead, None
+        if ahead is not None:
+            ahead[2].close()
+
+
+class _ScanAhead:
+    """`scan()` in a thread of its own; `result()` waits for it and returns or raises
+    what it did; `close()` joins it (the run's stop event ends the scan early)."""
+
+    def __init__(self, scan: Callable[[], Scan]) -> None:
+        self._outcome: Scan | BaseException | None = None
+
+        def run() -> None:
             try:
-                with self.gate.shared() as turn:
-                    done = scan()
-            except (InputError, _Alone):
-                if not turn.beside:
-                    raise
-            else:
-                if not (turn.beside and done[0].decode_errors):
-                    return done
-            # What it read of the decoder's stderr may be another clip's: again, alone.
-            with self.gate.alone():
-                return scan()
+                self._outcome = scan()
+            except BaseException as exc:  # handed over in result()
+                self._outcome = exc
 
-        def damaged(result: ClipResult) -> None:
-            if result.decode_errors:  # its face pass may print damage again
-                held.enter_context(self.gate.alone())
+        self._thread = threading.Thread(target=run, name="drift-audit-scan-ahead", daemon=True)
+        self._thread.start()
 
-        def analyse(i: int, p: Path, h: ProgressHook) -> ClipResult:
-            return analyse_clip(i, p, config, models, h, scanned, damaged, deadline)
+    def result(self) -> Scan:
+        self._thread.join()
+        if isinstance(self._outcome, BaseException):
+            raise self._outcome
+        assert self._outcome is not None
+        return self._outcome
 
-        with held:
-            return analyse_safely(analyse, index, path, self.hook)
+    def close(self) -> None:
+        self._thread.join()
 
 
 def run_in_lanes(
@@ -208,7 +276,8 @@ def _running(lanes: Lanes, n: int) -> Iterator[list[threading.Thread]]:
     try:
         yield threads
     finally:
-        if any(t.is_alive() for t in threads):
+        if any(t.is_alive() for t in threads) or lanes.ahead is not None:
             lanes.stop.set()
         for thread in threads:
             thread.join()
+        lanes.close_ahead()
