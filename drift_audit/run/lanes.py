@@ -22,6 +22,7 @@ done and is analysed alone: a live decord reader makes torch work beside it leak
 from __future__ import annotations
 
 import contextlib
+import functools
 import queue
 import threading
 from collections import deque
@@ -36,7 +37,7 @@ from drift_audit.run.clip import Scan, analyse_clip, keeper_for
 from drift_audit.run.deadline import Deadline, Stopped
 from drift_audit.run.engine import analyse_safely, run_here
 from drift_audit.run.models import Models
-from drift_audit.run.prefetch import scan_decoder
+from drift_audit.run.prefetch import InThread, scan_decoder
 from drift_audit.run.scan import scan_shots
 from drift_audit.types import ClipResult
 
@@ -111,7 +112,7 @@ class Lanes:
         self.gate = NativeGate()
         self.stop = threading.Event()
         self.failure: BaseException | None = None
-        self.ahead: tuple[int, Path, _ScanAhead] | None = None  # the next clip, scanning
+        self.ahead: tuple[int, Path, InThread[Scan]] | None = None  # the next clip, scanning
         self._lock = threading.Lock()
 
     def lane(self) -> None:
@@ -139,7 +140,7 @@ class Lanes:
                 self.stop.set()
                 return
 
-    def analyse(self, index: int, path: Path, ahead: _ScanAhead | None = None) -> ClipResult:
+    def analyse(self, index: int, path: Path, ahead: InThread[Scan] | None = None) -> ClipResult:
         """One clip, its shot pass done here or taken from `ahead`."""
         config = self.config
         deadline = Deadline(str(path), config.clip_timeout_s, self.stop)
@@ -149,13 +150,13 @@ class Lanes:
         def scanned() -> Scan:
             return ahead.result() if ahead is not None else self.scan_at_gate(index, path, deadline)
 
-        def damaged(result: ClipResult) -> None:
+        def on_scanned(result: ClipResult) -> None:
             if result.decode_errors:  # its face pass may print damage again
                 held.enter_context(self.gate.alone())
             self._scan_next()
 
         def analyse(i: int, p: Path, h: ProgressHook) -> ClipResult:
-            return analyse_clip(i, p, config, self.models, h, scanned, damaged, deadline)
+            return analyse_clip(i, p, config, self.models, h, scanned, on_scanned, deadline)
 
         with held:
             return analyse_safely(analyse, index, path, self.hook)
@@ -169,7 +170,8 @@ class Lanes:
                 return
             index, path = self.todo.popleft()
             deadline = Deadline(str(path), self.config.clip_timeout_s, self.stop)
-            self.ahead = (index, path, _ScanAhead(lambda: self.scan_at_gate(index, path, deadline)))
+            work = functools.partial(self.scan_at_gate, index, path, deadline)
+            self.ahead = (index, path, InThread(work, "drift-audit-scan-ahead"))
 
     def scan_at_gate(self, index: int, path: Path, deadline: Deadline) -> Scan:
         """One clip's pass 1, at the gate: done again alone when what it read of the
@@ -211,34 +213,7 @@ class Lanes:
         with self._lock:
             ahead, self.ahead = self.ahead, None
         if ahead is not None:
-            ahead[2].close()
-
-
-class _ScanAhead:
-    """`scan()` in a thread of its own; `result()` waits for it and returns or raises
-    what it did; `close()` joins it (the run's stop event ends the scan early)."""
-
-    def __init__(self, scan: Callable[[], Scan]) -> None:
-        self._outcome: Scan | BaseException | None = None
-
-        def run() -> None:
-            try:
-                self._outcome = scan()
-            except BaseException as exc:  # handed over in result()
-                self._outcome = exc
-
-        self._thread = threading.Thread(target=run, name="drift-audit-scan-ahead", daemon=True)
-        self._thread.start()
-
-    def result(self) -> Scan:
-        self._thread.join()
-        if isinstance(self._outcome, BaseException):
-            raise self._outcome
-        assert self._outcome is not None
-        return self._outcome
-
-    def close(self) -> None:
-        self._thread.join()
+            ahead[2].join()  # the run's stop event ends its scan early
 
 
 def run_in_lanes(

@@ -12,9 +12,9 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from drift_audit.config import AuditConfig
 from drift_audit.decode.base import DecodedFrame
@@ -26,6 +26,34 @@ if TYPE_CHECKING:
     import torch
 
     from drift_audit.run.keep import FrameKeeper
+
+T = TypeVar("T")
+
+
+class InThread(Generic[T]):
+    """`work()` in a thread of its own: `result()` waits for it and returns or raises
+    what it did; `join()` waits for it. Whoever starts one ends it with either."""
+
+    def __init__(self, work: Callable[[], T], name: str) -> None:
+        self._outcome: T | BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._outcome = work()
+            except BaseException as exc:  # handed over in result()
+                self._outcome = exc
+
+        self._thread = threading.Thread(target=run, name=name, daemon=True)
+        self._thread.start()
+
+    def result(self) -> T:
+        self._thread.join()
+        if isinstance(self._outcome, BaseException):
+            raise self._outcome
+        return self._outcome  # type: ignore[return-value]
+
+    def join(self) -> None:
+        self._thread.join()
 
 
 class ScanAhead:
@@ -48,32 +76,22 @@ class ScanAhead:
         keeper: FrameKeeper | None = None,
     ) -> None:
         decoder = scan_decoder(config, device)
-        self._outcome: ClipResult | BaseException | None = None
         self._stop = threading.Event()
         self._keeper = keeper
-
-        def run() -> None:
-            try:
-                self._outcome = scan_shots(
-                    index, path, config, device, decoder=decoder, stop=self._stop, keeper=keeper
-                )
-            except BaseException as exc:  # handed over in result()
-                self._outcome = exc
-
-        self._thread = threading.Thread(target=run, name="drift-audit-scan", daemon=True)
-        self._thread.start()
+        self._scan = InThread(
+            lambda: scan_shots(
+                index, path, config, device, decoder=decoder, stop=self._stop, keeper=keeper
+            ),
+            "drift-audit-scan",
+        )
 
     def result(self) -> tuple[ClipResult, FrameKeeper | None]:
-        self._thread.join()
-        if isinstance(self._outcome, BaseException):
-            raise self._outcome
-        assert self._outcome is not None
-        return self._outcome, self._keeper
+        return self._scan.result(), self._keeper
 
     def close(self) -> None:
         """Stop the scan (within a few frames) and wait for its thread to end."""
         self._stop.set()
-        self._thread.join()
+        self._scan.join()
 
 
 def scan_decoder(config: AuditConfig, device: torch.device | None) -> str:

@@ -71,9 +71,10 @@ def scan_shots(
             small = source._small_size(SHOT_DECODE_SIDE) if keeper else None
             side = None if keeper else SHOT_DECODE_SIDE
             # Full-size frames stay BGR: the keeper turns the ~1 in 5 it keeps to RGB.
-            bgr = isinstance(source, OpenCVSource) and keeper is not None
-            if isinstance(source, OpenCVSource):
-                source.bgr = bgr
+            bgr = keeper is not None  # only OpenCV's source keeps (above)
+            if bgr:
+                assert isinstance(source, OpenCVSource)
+                source.bgr = True
             for frame in source.frames(lambda i, t: True, max_side=side):
                 assert frame.image is not None
                 thumb = thumbnail(_shrink(frame.image, small, bgr))
