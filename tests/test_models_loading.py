@@ -196,3 +196,32 @@ def test_the_next_clip_is_scanned_ahead_and_the_report_is_the_same(
     assert reports[2] == reports[1]
     assert "drift-audit-scan-ahead" in threads
     assert _threads_left() == []
+
+
+def test_attributes_are_measured_on_every_other_sampled_frame_of_a_shot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from drift_audit.run import faces as run_faces
+
+    clip = write_clip(tmp_path / "one.mp4", RED, n_frames=40)  # one shot, 10 fps
+    stepped: list[int] = []
+    measured: list[int] = []
+    real_step, real_measure = run_faces.FacePass._step, run_faces.Attributes.measure
+
+    def step(self, frame, batch):  # type: ignore[no-untyped-def]
+        stepped.append(frame.index)
+        return real_step(self, frame, batch)
+
+    def measure(self, image, faces):  # type: ignore[no-untyped-def]
+        measured.append(int(faces.frame[0]))
+        return real_measure(self, image, faces)
+
+    monkeypatch.setattr(run_faces.FacePass, "_step", step)
+    monkeypatch.setattr(run_faces.Attributes, "measure", measure)
+    config = AuditConfig(use_cache=False)
+    report = audit([clip], config, models=Models(config, FakeDetector(), FakeEmbedder()))
+    assert report.clips[0].status == "ok"
+    assert len(stepped) >= 8
+    assert measured == stepped[:: run_faces.ATTRIBUTE_EVERY]  # the shot's first sample too
+    track = report.clips[0].tracks[0]
+    assert track.attributes is not None  # aggregated from the measured half

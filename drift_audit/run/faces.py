@@ -34,6 +34,10 @@ from drift_audit.run.sink import EmbedSink
 from drift_audit.types import ClipResult, Faces, Shot
 
 
+ATTRIBUTE_EVERY = 2
+"""Attributes are measured on one sampled frame in this many."""
+
+
 def sampler(config: AuditConfig, shots: list[Shot]) -> Callable[[int, float], bool]:
     """Which frames go to the detector: one every 1/sample_fps seconds of presentation
     time, plus one early frame of every shot so that short shots are never skipped."""
@@ -225,7 +229,12 @@ class FacePass:
                 boxes = tracker.live_boxes(frame.index)
                 mine = self.detector.refine(frame.image, boxes, frame.index)
         mine = mine.select(without_duplicates(mine)) if len(mine) > 1 else mine
-        looks = self._attributes.measure(frame.image, mine)
+        # Attributes on every other sampled frame of a shot, its first included.
+        looks = (
+            self._attributes.measure(frame.image, mine)
+            if (self._samples - 1) % ATTRIBUTE_EVERY == 0
+            else None
+        )
         with self.timings.stage("crops+track"):
             crops = crop_faces(frame.image, mine)
             tracker.step(mine, crops, face_quality(mine, crops), looks)
