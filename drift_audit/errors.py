@@ -19,6 +19,9 @@ class InputError(DriftAuditError):
         self.path = path
         self.reason = reason
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[str, str]]:
+        return InputError, (self.path, self.reason)  # pickles (a child process's scan)
+
 
 class ModelError(DriftAuditError):
     """A model or its weights cannot be loaded."""

@@ -39,6 +39,11 @@ def received() -> int | None:
     return _received[0] if _received else None
 
 
+def forget() -> None:
+    """In a forked child: the signals the parent received are the parent's."""
+    _received.clear()
+
+
 def check() -> None:
     """A safe point: raise Interrupted when a signal has arrived."""
     if _received:

@@ -14,6 +14,7 @@ from drift_audit.config import AuditConfig
 from drift_audit.pipeline import audit
 from drift_audit.report.json import dumps
 from drift_audit.run import lanes as run_lanes
+from drift_audit.run import scan_process
 from drift_audit.run.models import Models
 from tests.conftest import BLUE, RED, FakeDetector, FakeEmbedder, write_clip
 
@@ -48,6 +49,7 @@ def test_shot_passes_start_while_the_models_load(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(run_lanes, "scan_shots", scan)
+    monkeypatch.setattr(scan_process, "ENABLED", False)  # scans in this process's threads
     config = AuditConfig(use_cache=False, lanes=2)
     models = SlowModels(config, seconds=1.0)
     report = audit(clips, config, models=models)
@@ -188,6 +190,7 @@ def test_the_next_clip_is_scanned_ahead_and_the_report_is_the_same(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(run_lanes, "scan_shots", scan)
+    monkeypatch.setattr(scan_process, "ENABLED", False)  # scans in this process's threads
     reports = {}
     for lanes in (1, 2):
         config = AuditConfig(use_cache=False, lanes=lanes)

@@ -64,6 +64,18 @@ class NativeStderr:
         return self
 
     @classmethod
+    def after_fork(cls) -> None:
+        """In a forked child: its own redirects from now on, none inherited. The
+        parent's may have been active at the fork (fd 2 then points at the parent's
+        file, which the child must not write to): fd 2 goes to /dev/null first."""
+        cls._lock = threading.Lock()
+        if cls._depth:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+            os.close(devnull)
+        cls._depth, cls._sink, cls._saved, cls._python_stderr = 0, None, None, None
+
+    @classmethod
     def _redirect(cls) -> None:
         cls._sink = tempfile.TemporaryFile()  # noqa: SIM115 - `_restore` closes it
         try:

@@ -21,7 +21,7 @@ from drift_audit.errors import InputError
 from drift_audit.progress import ProgressHook, Timings, no_progress
 from drift_audit.run.deadline import Deadline
 from drift_audit.run.faces import FacePass, sampler
-from drift_audit.run.keep import FrameKeeper
+from drift_audit.run.keep import FrameKeeper, Keeps
 from drift_audit.run.prefetch import read_ahead
 from drift_audit.run.scan import scan_shots
 from drift_audit.run.sink import EmbedSink
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from drift_audit.decode.base import DecodedFrame, FrameSource
     from drift_audit.run.models import Models
 
-Scan = tuple[ClipResult, FrameKeeper | None]
+Scan = tuple[ClipResult, Keeps | None]
 """A clip's pass 1 and what it kept for pass 2 (None: nothing)."""
 
 

@@ -33,7 +33,6 @@ from drift_audit.run.deadline import Deadline
 from drift_audit.run.sink import EmbedSink
 from drift_audit.types import ClipResult, Faces, Shot
 
-
 ATTRIBUTE_EVERY = 2
 """Attributes are measured on one sampled frame in this many."""
 

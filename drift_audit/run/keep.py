@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import replace
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -29,6 +30,13 @@ from drift_audit.types import ClipResult, VideoInfo
 KEEP_BYTES = 192 << 20
 """Frames kept per clip at most (192 MB: 69 frames of 720p, 14 s at 5 samples a second;
 30 of 1080p). A longer clip is decoded twice, so memory stays flat in clip length."""
+
+
+class Keeps(Protocol):
+    """What a shot pass kept for the face pass: a `FrameKeeper`, or the frames a child
+    process's keeper handed back (`run.scan_process.Kept`)."""
+
+    def wanted(self, result: ClipResult) -> list[DecodedFrame] | None: ...
 
 
 class FrameKeeper:

@@ -33,12 +33,14 @@ from drift_audit import interrupts
 from drift_audit.config import AuditConfig
 from drift_audit.errors import InputError
 from drift_audit.progress import ProgressHook
+from drift_audit.run import scan_process
 from drift_audit.run.clip import Scan, analyse_clip, keeper_for
 from drift_audit.run.deadline import Deadline, Stopped
 from drift_audit.run.engine import analyse_safely, run_here
 from drift_audit.run.models import Models
 from drift_audit.run.prefetch import InThread, scan_decoder
 from drift_audit.run.scan import scan_shots
+from drift_audit.run.scan_process import ScanProcess
 from drift_audit.types import ClipResult
 
 
@@ -103,9 +105,15 @@ class Lanes:
     calling thread drains (`run`)."""
 
     def __init__(
-        self, tasks: list[tuple[int, Path]], config: AuditConfig, models: Models, hook: ProgressHook
+        self,
+        tasks: list[tuple[int, Path]],
+        config: AuditConfig,
+        models: Models,
+        hook: ProgressHook,
+        scans: ScanProcess | None = None,
     ) -> None:
         self.config, self.models, self.hook = config, models, hook
+        self.scans = scans  # the shot passes' child process, if any
         self.todo = deque(tasks)
         self.alone: list[tuple[int, Path]] = []
         self.results: queue.Queue[ClipResult] = queue.Queue()
@@ -166,8 +174,8 @@ class Lanes:
         pass (at most one ahead): whichever lane is free first takes it, so the run's
         last clip no longer scans while the other lane waits."""
         with self._lock:
-            if self.ahead is not None or not self.todo or self.stop.is_set():
-                return
+            if self.scans or self.ahead is not None or not self.todo or self.stop.is_set():
+                return  # (the child process scans ahead of the lanes)
             index, path = self.todo.popleft()
             deadline = Deadline(str(path), self.config.clip_timeout_s, self.stop)
             work = functools.partial(self.scan_at_gate, index, path, deadline)
@@ -181,6 +189,18 @@ class Lanes:
             _Alone: `--decoder auto` and the scan cannot read it (it needs decord).
         """
         config, models = self.config, self.models
+        if self.scans is not None:
+            try:
+                handed = self.scans.take(index)
+            except InputError:
+                if config.decoder != "auto":
+                    raise
+                raise _Alone from None
+            if handed is not None:
+                frames = handed[0].frames_read
+                self.hook(f"clip {index}: shots", frames, frames)
+                return handed
+            # The child ended without this clip (it died): scanned here, as without it.
 
         def scan() -> Scan:
             keeper = keeper_for(config, models)
@@ -227,7 +247,19 @@ def run_in_lanes(
     `on_result`, called in this thread. Every lane has ended before this returns,
     whatever ends the run (a signal, a model that cannot load). The lanes start while
     the models may still be loading (`Models.loading`): their shot passes need none."""
-    lanes = Lanes(tasks, config, models, hook)
+    with contextlib.ExitStack() as stack:
+        scans = None
+        if scan_process.usable(config, keeper_for(config, models) is not None):
+            scans = ScanProcess(tasks, config)
+            stack.callback(scans.close)
+        _run_lanes(Lanes(tasks, config, models, hook, scans), config, on_result, hook)
+
+
+def _run_lanes(
+    lanes: Lanes, config: AuditConfig, on_result: Callable[[ClipResult], None], hook: ProgressHook
+) -> None:
+    tasks = list(lanes.todo)
+    models = lanes.models
     with _running(lanes, min(config.lanes, len(tasks))) as threads:
         while any(t.is_alive() for t in threads) or not lanes.results.empty():
             with contextlib.suppress(queue.Empty):
