@@ -19,6 +19,7 @@ from drift_audit.run.keep import FrameKeeper
 from drift_audit.run.models import Models
 from drift_audit.run.scan import scan_shots
 from tests.conftest import BLUE, RED, FakeDetector, FakeEmbedder, write_clip
+from tests.generated import generated_dir
 
 pytestmark = pytest.mark.skipif(
     "fork" not in multiprocessing.get_all_start_methods(), reason="needs fork (Linux)"
@@ -38,8 +39,18 @@ def _clips(tmp_path: Path, n: int) -> list[Path]:
     return [write_clip(tmp_path / f"c{i}.mp4", (RED, BLUE)[i % 2], n_frames=30) for i in range(n)]
 
 
-def test_the_child_hands_back_the_scan_and_the_frames_a_scan_here_keeps(tmp_path: Path) -> None:
-    clips = _clips(tmp_path, 3)
+@pytest.fixture(scope="module")
+def fixtures(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generated_dir(tmp_path_factory)
+
+
+def test_the_child_hands_back_the_scan_and_the_frames_a_scan_here_keeps(
+    fixtures: Path, tmp_path: Path
+) -> None:
+    """Also on real codecs' fixtures: the child decodes with one FFmpeg thread, this
+    process with FFmpeg's own choice, and the pixels are the same."""
+    names = ["shots_cuts.mp4", "stamped_mpeg4.avi", "stamped_vfr.mkv", "stamped_h264.mp4"]
+    clips = [*_clips(tmp_path, 2), *(fixtures / n for n in names)]
     config = AuditConfig(use_cache=False)
     scans = scan_process.ScanProcess(list(enumerate(clips)), config)
     try:
