@@ -953,3 +953,31 @@ def test_shell_completion_completes_options_and_choices(tmp_path: Path) -> None:
     )
     assert script.returncode == 0, script.stderr
     assert "_DRIFT_AUDIT_COMPLETE=complete_bash" in script.stdout
+
+
+@pytest.mark.parametrize(
+    ("second", "extra", "expected"), [(RED, [], 0), (BLUE, [], 1), (RED, ["--lanes", "0"], 2)]
+)
+def test_the_command_exits_at_once_with_its_code_and_whole_reports(
+    tmp_path: Path,
+    make_clip: MakeClip,
+    second: tuple[int, int, int],
+    extra: list[str],
+    expected: int,
+) -> None:
+    """The console script (`entry.main`) skips the interpreter's teardown (`exit_now`):
+    the code is the command's, what it printed is all there, the JSON file whole."""
+    a, b = make_clip("a.mp4", RED), make_clip("b.mp4", second)
+    out = tmp_path / "report.json"
+    argv = ["drift-audit", str(a), str(b), "--no-cache", "--json", str(out), *extra]
+    code = FAKE_MODELS + f"sys.argv = {argv!r}\nfrom drift_audit.entry import main\nmain()\n"
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120
+    )
+    assert done.returncode == expected, done.stderr
+    assert "Traceback" not in done.stderr
+    if expected == 2:
+        assert "--lanes" in done.stderr and not out.exists()
+        return
+    assert "verdict" in done.stdout
+    assert json.loads(out.read_text())["clips"][1]["status"] == "ok"
