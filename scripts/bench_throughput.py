@@ -10,6 +10,8 @@ and repeated (medians: the machines here are shared and noisy):
     pass ahead);
   - `--executor ray` on a local cluster started by that run (`ray.init`), and on a
     2-CPU cluster already running (`ray start --head`, started and killed here);
+  - the `drift-audit` command itself at default settings, timed from outside (its
+    interpreter's start and exit included, as a shell's `time` sees it);
   - the naive loop (`bench.run_naive`), once per set.
 Wall time includes importing torch and loading the models; CPU is the process's own
 (and its children's), so it is given for the local runs only.
@@ -78,6 +80,34 @@ def fresh(function: str, clips: list[str], options: dict[str, Any]) -> dict[str,
     raise RuntimeError(f"{function} {options} failed:\n{out.stderr[-3000:]}")
 
 
+def fresh_command(clips: list[str]) -> dict[str, Any]:
+    """The `drift-audit` command on `clips` (its console script's entry point), timed
+    from outside: from the process's start to its end, the interpreter's exit included,
+    as a user's shell times it."""
+    import resource
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        report = Path(tmp) / "report.json"
+        argv = ["drift-audit", "--no-cache", "-q", "--json", str(report), *clips]
+        code = f"import sys; sys.argv = {argv!r}; from drift_audit.entry import main; main()"
+        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+        env.pop("RAY_ADDRESS", None)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
+        )
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if out.returncode not in (0, 1):
+            raise RuntimeError(f"drift-audit exited {out.returncode}:\n{out.stderr[-3000:]}")
+        text = report.read_text()
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    errors = [c.get("error") for c in json.loads(text)["clips"] if c.get("status") != "ok"]
+    return {"wall_s": wall, "cpu_s": cpu, "errors": errors, "json": text}
+
+
 def run_naive(clips: list[str], options: dict[str, Any]) -> dict[str, Any]:
     from scripts.bench import run_naive as naive
 
@@ -124,7 +154,11 @@ def measure(
     sets: dict[str, list[str]], repeats: int, skip_ray: bool
 ) -> dict[str, dict[str, list[dict[str, Any]]]]:
     """Every variant on every set, `repeats` rounds, interleaved."""
-    variants: dict[str, dict[str, Any]] = {"2 lanes": {}, "1 lane": {"lanes": 1}}
+    variants: dict[str, dict[str, Any]] = {
+        "2 lanes": {},
+        "1 lane": {"lanes": 1},
+        "command, from outside": {"command": True},
+    }
     cluster = None if skip_ray else Cluster()
     if cluster is not None:
         variants["ray, own cluster"] = {"executor": "ray"}
@@ -134,7 +168,10 @@ def measure(
         for _ in range(repeats):
             for name, clips in sets.items():
                 for variant, options in variants.items():
-                    r = fresh("run_audit", clips, options)
+                    if options.get("command"):
+                        r = fresh_command(clips)
+                    else:
+                        r = fresh("run_audit", clips, options)
                     r["load1"] = os.getloadavg()[0]
                     runs[name][variant].append(r)
                     print(f"  {name} {variant}: {r['wall_s']:.1f} s, load {r['load1']:.1f}")
