@@ -121,3 +121,40 @@ def test_a_child_that_dies_leaves_its_clips_to_be_scanned_here(
     monkeypatch.setattr(scan_process, "scan_shots", dies_at_the_second)
     assert dumps(audit(clips, config, models=_fake(config))) == expected
     _nothing_left()
+
+
+def test_a_child_whose_parent_is_killed_does_not_live_on(tmp_path: Path) -> None:
+    """SIGKILL leaves no one to stop the child: it sees its parent gone and ends."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    clips = _clips(tmp_path, 6)  # more than AHEAD: the child waits for a lane
+    code = (
+        "import sys, time\n"
+        "from drift_audit.config import AuditConfig\n"
+        "from drift_audit.run.scan_process import ScanProcess\n"
+        f"scans = ScanProcess(list(enumerate({[str(c) for c in clips]!r})), AuditConfig())\n"
+        "print(scans._process.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    repo = Path(__file__).resolve().parent.parent
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, cwd=repo)
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    time.sleep(1.0)  # the child has scanned AHEAD clips and waits
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+
+    def alive() -> bool:
+        try:
+            state = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError):
+            return False
+        return state not in ("Z", "X")  # a zombie has ended; only its parent can reap it
+
+    deadline = time.monotonic() + 10
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive()

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import mmap
 import multiprocessing
+import os
 import pickle
 import signal
 import threading
@@ -187,6 +188,7 @@ def _child(
     stop: Any,
 ) -> None:
     """The child's loop: each clip scanned as `Lanes.scan_at_gate` scans it here."""
+    parent = os.getppid()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to act on
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     interrupts.forget()
@@ -194,7 +196,7 @@ def _child(
     OpenCVSource.threads = 1  # beside the face passes: no frame threading's overhead
     try:
         for index, path in tasks:
-            if not _acquire(permits, stop):
+            if not _acquire(permits, stop, parent):
                 return
             try:
                 keeper = FrameKeeper(config)
@@ -208,7 +210,7 @@ def _child(
             if frames is None:
                 conn.send(("scanned", index, (result, None)))
                 continue
-            if not _acquire(free, stop):
+            if not _acquire(free, stop, parent):
                 return
             offset, shapes = 0, []
             for frame in frames:
@@ -225,10 +227,11 @@ def _child(
         conn.close()
 
 
-def _acquire(semaphore: Any, stop: Any) -> bool:
-    """Wait for `semaphore`; False when the run stops first."""
+def _acquire(semaphore: Any, stop: Any, parent: int) -> bool:
+    """Wait for `semaphore`; False when the run stops first, or the parent is gone (a
+    SIGKILL leaves no one to set `stop`: the child must not wait on as an orphan)."""
     while not semaphore.acquire(timeout=POLL_S):
-        if stop.is_set():
+        if stop.is_set() or os.getppid() != parent:
             return False
     return not stop.is_set()
 
