@@ -20,11 +20,14 @@ class OpenCVSource(FrameSource):
     """Images in OpenCV's own BGR order, unconverted: the shot pass sets it when it
     keeps frames at full size, and turns only the kept ones to RGB (`run.keep`)."""
 
-    threads: int | None = None
+    threads: int | None = 1
     """FFmpeg's decoding threads (None: its own choice, one per core, frame-threaded).
-    The shot passes' child process decodes with one: it runs beside the face passes,
-    and frame threading cost it 14% more CPU on 720p, 31% on 1080p (measured), for the
-    same pixels (FFmpeg's decoders are bit-exact whatever their threads)."""
+    One: every decode here runs beside other work (the other lane, the face pass,
+    detection), where frame threading only added CPU (14% on 720p, 31% on 1080p,
+    measured), for the same pixels (FFmpeg's decoders are bit-exact whatever their
+    threads). And the lines it prints about damaged data depend on its threads (5 with
+    frame threads, 3 with one, on the same damaged fixture), so every pass and every
+    executor must decode alike for a clip's damage count to be the same everywhere."""
 
     def _capture(self) -> cv2.VideoCapture:
         params = [] if self.threads is None else [cv2.CAP_PROP_N_THREADS, self.threads]

@@ -15,9 +15,8 @@ kept frames through one shared anonymous mapping (one clip's frames at a time), 
 thread here copies out at once. The report is the same byte for byte: the same code
 reads the same frames.
 
-The child decodes with one FFmpeg thread (`OpenCVSource.threads`): beside the face
-passes, frame threading only added CPU (14% on 720p, 31% on 1080p), for the same
-pixels. What the child's decoder prints goes to the child's own stderr, so a clip's damage
+Like every OpenCV decode here, the child's uses one FFmpeg thread (`OpenCVSource.threads`).
+What the child's decoder prints goes to the child's own stderr, so a clip's damage
 count is its own (no `NativeGate` turn). If the child dies, the clips it did not hand
 back are scanned here, as without it.
 """
@@ -41,7 +40,6 @@ from drift_audit import interrupts
 from drift_audit.config import AuditConfig
 from drift_audit.decode.base import DecodedFrame
 from drift_audit.decode.native import NativeStderr
-from drift_audit.decode.opencv import OpenCVSource
 from drift_audit.errors import InputError
 from drift_audit.run.keep import KEEP_BYTES, FrameKeeper
 from drift_audit.run.scan import scan_shots
@@ -193,7 +191,6 @@ def _child(
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     interrupts.forget()
     NativeStderr.after_fork()
-    OpenCVSource.threads = 1  # beside the face passes: no frame threading's overhead
     try:
         for index, path in tasks:
             if not _acquire(permits, stop, parent):
