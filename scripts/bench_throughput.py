@@ -61,6 +61,13 @@ def run_audit(clips: list[str], options: dict[str, Any]) -> dict[str, Any]:
     return {"wall_s": wall, "cpu_s": cpu, "errors": errors, "json": text}
 
 
+def _env() -> dict[str, str]:
+    """A fresh interpreter's environment: this checkout first, no Ray cluster named."""
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    env.pop("RAY_ADDRESS", None)
+    return env
+
+
 def fresh(function: str, clips: list[str], options: dict[str, Any]) -> dict[str, Any]:
     """`function(clips, options)` in a fresh interpreter (counted from its start)."""
     code = (
@@ -69,8 +76,7 @@ def fresh(function: str, clips: list[str], options: dict[str, Any]) -> dict[str,
         f"r = b.{function}({clips!r}, {options!r}); "
         "r['wall_s'] = time.perf_counter() - t0; print('RESULT' + json.dumps(r))"
     )
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    env.pop("RAY_ADDRESS", None)
+    env = _env()
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
     )
@@ -91,8 +97,7 @@ def fresh_command(clips: list[str]) -> dict[str, Any]:
         report = Path(tmp) / "report.json"
         argv = ["drift-audit", "--no-cache", "-q", "--json", str(report), *clips]
         code = f"import sys; sys.argv = {argv!r}; from drift_audit.entry import main; main()"
-        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-        env.pop("RAY_ADDRESS", None)
+        env = _env()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         out = subprocess.run(

@@ -35,6 +35,13 @@ def _nothing_left() -> None:
     assert [t.name for t in threading.enumerate() if t.name.startswith("drift-audit")] == []
 
 
+def _scanned_here(clips: list[Path], config: AuditConfig, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The JSON report of `clips` with the lanes scanning in this process's threads."""
+    with monkeypatch.context() as here:
+        here.setattr(scan_process, "ENABLED", False)
+        return dumps(audit(clips, config, models=_fake(config)))
+
+
 def _clips(tmp_path: Path, n: int) -> list[Path]:
     return [write_clip(tmp_path / f"c{i}.mp4", (RED, BLUE)[i % 2], n_frames=30) for i in range(n)]
 
@@ -86,8 +93,7 @@ def test_the_report_is_the_one_scanned_in_this_process(
     monkeypatch.setattr(scan_process.ScanProcess, "take", take)
     child = dumps(audit(clips, config, models=_fake(config)))
     assert sorted(taken) == [1, 2, 3, 4]
-    monkeypatch.setattr(scan_process, "ENABLED", False)
-    assert dumps(audit(clips, config, models=_fake(config))) == child
+    assert _scanned_here(clips, config, monkeypatch) == child
     _nothing_left()
 
 
@@ -108,9 +114,7 @@ def test_a_child_that_dies_leaves_its_clips_to_be_scanned_here(
 ) -> None:
     clips = _clips(tmp_path, 4)
     config = AuditConfig(use_cache=False, lanes=2)
-    monkeypatch.setattr(scan_process, "ENABLED", False)
-    expected = dumps(audit(clips, config, models=_fake(config)))
-    monkeypatch.setattr(scan_process, "ENABLED", True)
+    expected = _scanned_here(clips, config, monkeypatch)
     parent, real = os.getpid(), scan_process.scan_shots
 
     def dies_at_the_second(index, *args, **kwargs):  # type: ignore[no-untyped-def]

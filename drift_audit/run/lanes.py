@@ -247,28 +247,22 @@ def run_in_lanes(
     `on_result`, called in this thread. Every lane has ended before this returns,
     whatever ends the run (a signal, a model that cannot load). The lanes start while
     the models may still be loading (`Models.loading`): their shot passes need none."""
-    with contextlib.ExitStack() as stack:
-        scans = None
-        if scan_process.usable(config, keeper_for(config, models) is not None):
-            scans = ScanProcess(tasks, config)
-            stack.callback(scans.close)
-        _run_lanes(Lanes(tasks, config, models, hook, scans), config, on_result, hook)
-
-
-def _run_lanes(
-    lanes: Lanes, config: AuditConfig, on_result: Callable[[ClipResult], None], hook: ProgressHook
-) -> None:
-    tasks = list(lanes.todo)
-    models = lanes.models
-    with _running(lanes, min(config.lanes, len(tasks))) as threads:
-        while any(t.is_alive() for t in threads) or not lanes.results.empty():
-            with contextlib.suppress(queue.Empty):
-                on_result(lanes.results.get(timeout=0.1))
-            interrupts.check()
-    if lanes.failure is not None:
-        raise lanes.failure
-    if lanes.alone:
-        run_here(sorted(lanes.alone), config, models, on_result, hook)
+    usable = scan_process.usable(config, keeps_frames=not models.frames_on_device)
+    scans = ScanProcess(tasks, config) if usable else None
+    lanes = Lanes(tasks, config, models, hook, scans)
+    try:
+        with _running(lanes, min(config.lanes, len(tasks))) as threads:
+            while any(t.is_alive() for t in threads) or not lanes.results.empty():
+                with contextlib.suppress(queue.Empty):
+                    on_result(lanes.results.get(timeout=0.1))
+                interrupts.check()
+        if lanes.failure is not None:
+            raise lanes.failure
+        if lanes.alone:
+            run_here(sorted(lanes.alone), config, models, on_result, hook)
+    finally:
+        if scans is not None:
+            scans.close()
 
 
 @contextlib.contextmanager

@@ -40,7 +40,6 @@ from drift_audit import interrupts
 from drift_audit.config import AuditConfig
 from drift_audit.decode.base import DecodedFrame
 from drift_audit.decode.native import NativeStderr
-from drift_audit.errors import InputError
 from drift_audit.run.keep import KEEP_BYTES, FrameKeeper
 from drift_audit.run.scan import scan_shots
 from drift_audit.types import ClipResult
@@ -234,11 +233,9 @@ def _acquire(semaphore: Any, stop: Any, parent: int) -> bool:
 
 
 def _pickled(exc: Exception) -> bytes:
-    """The exception for the parent to raise; one that does not pickle becomes an
-    InputError or RuntimeError with its message."""
+    """The exception for the parent to raise (InputError pickles); one that does not
+    pickle becomes a RuntimeError with its message."""
     try:
         return pickle.dumps(exc)
     except Exception:
-        if isinstance(exc, InputError):
-            return pickle.dumps(InputError(exc.path, exc.reason))
         return pickle.dumps(RuntimeError(f"{type(exc).__name__}: {exc}"))
