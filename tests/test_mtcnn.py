@@ -47,6 +47,30 @@ def test_mip_crops_are_area_averages_of_the_box() -> None:
             assert error < (crop[:, 1:-1, 1:-1] - shifted).abs().mean(), (roi, dy, dx)
 
 
+@pytest.mark.parametrize("channels_last", [True, False])
+def test_exact_crops_are_torchs_area_resize_bit_for_bit(channels_last: bool) -> None:
+    """O-net's crops come from integral images on the CPU: the same float32 values as
+    torch's "area" interpolation, for boxes larger and smaller than the crop, on frames
+    in either layout; float frames (a GPU's pyramid) take torch's own resize."""
+    rng = np.random.default_rng(1)
+    pixels = rng.integers(0, 256, (2, 200, 300, 3), dtype=np.uint8)
+    frames = torch.from_numpy(pixels).permute(0, 3, 1, 2)
+    if not channels_last:
+        frames = frames.contiguous()
+    rois = []
+    for _ in range(60):
+        h, w = int(rng.integers(1, 200)), int(rng.integers(1, 300))
+        y1, x1 = int(rng.integers(0, 201 - h)), int(rng.integers(0, 301 - w))
+        rois.append([int(rng.integers(0, 2)), x1, y1, x1 + w, y1 + h])
+    for side in (24, 48):
+        for images in (frames, frames.float()):
+            crops = Mips(images).exact(torch.tensor(rois).float(), side)
+            for (i, x1, y1, x2, y2), crop in zip(rois, crops, strict=True):
+                region = frames[i : i + 1, :, y1:y2, x1:x2].float()
+                expected = torch.nn.functional.interpolate(region, size=(side, side), mode="area")
+                assert torch.equal(crop, expected[0]), (side, x1, y1, x2, y2)
+
+
 def test_min_nms_keeps_the_best_of_nested_boxes_per_image() -> None:
     boxes = torch.tensor(
         [[0, 0, 100, 100], [10, 10, 60, 60], [200, 0, 300, 100], [10, 10, 60, 60]],
