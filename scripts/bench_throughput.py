@@ -9,7 +9,8 @@ and repeated (medians: the machines here are shared and noisy):
     beside this one's), and with one lane (clips in turn, only the next clip's shot
     pass ahead);
   - `--executor ray` on a local cluster started by that run (`ray.init`), and on a
-    2-CPU cluster already running (`ray start --head`, started and killed here);
+    2-CPU cluster already running (`ray start --head`, started and killed here; the
+    local variants run before it is up);
   - the `drift-audit` command itself at default settings, timed from outside (its
     interpreter's start and exit included, as a shell's `time` sees it);
   - the naive loop (`bench.run_naive`), once per set.
@@ -158,32 +159,45 @@ class Cluster:
 def measure(
     sets: dict[str, list[str]], repeats: int, skip_ray: bool
 ) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """Every variant on every set, `repeats` rounds, interleaved."""
-    variants: dict[str, dict[str, Any]] = {
+    """Every variant on every set, `repeats` rounds, interleaved: first the local ones,
+    with no Ray cluster up (an idle 2-CPU head takes about 0.06 cores, measured), then,
+    with the head started, the Ray ones."""
+    local: dict[str, dict[str, Any]] = {
         "2 lanes": {},
         "1 lane": {"lanes": 1},
         "command, from outside": {"command": True},
     }
-    cluster = None if skip_ray else Cluster()
-    if cluster is not None:
-        variants["ray, own cluster"] = {"executor": "ray"}
-        variants["ray, running cluster"] = {"executor": "ray", "ray_address": cluster.address}
-    runs: dict[str, dict[str, list[dict[str, Any]]]] = {s: {v: [] for v in variants} for s in sets}
-    try:
-        for _ in range(repeats):
-            for name, clips in sets.items():
-                for variant, options in variants.items():
-                    if options.get("command"):
-                        r = fresh_command(clips)
-                    else:
-                        r = fresh("run_audit", clips, options)
-                    r["load1"] = os.getloadavg()[0]
-                    runs[name][variant].append(r)
-                    print(f"  {name} {variant}: {r['wall_s']:.1f} s, load {r['load1']:.1f}")
-    finally:
-        if cluster is not None:
+    runs: dict[str, dict[str, list[dict[str, Any]]]] = {s: {} for s in sets}
+    _rounds(sets, local, repeats, runs)
+    if not skip_ray:
+        cluster = Cluster()
+        try:
+            remote = {
+                "ray, own cluster": {"executor": "ray"},
+                "ray, running cluster": {"executor": "ray", "ray_address": cluster.address},
+            }
+            _rounds(sets, remote, repeats, runs)
+        finally:
             cluster.stop()
     return runs
+
+
+def _rounds(
+    sets: dict[str, list[str]],
+    variants: dict[str, dict[str, Any]],
+    repeats: int,
+    runs: dict[str, dict[str, list[dict[str, Any]]]],
+) -> None:
+    for _ in range(repeats):
+        for name, clips in sets.items():
+            for variant, options in variants.items():
+                if options.get("command"):
+                    r = fresh_command(clips)
+                else:
+                    r = fresh("run_audit", clips, options)
+                r["load1"] = os.getloadavg()[0]
+                runs[name].setdefault(variant, []).append(r)
+                print(f"  {name} {variant}: {r['wall_s']:.1f} s, load {r['load1']:.1f}")
 
 
 def main() -> None:
