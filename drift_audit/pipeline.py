@@ -7,7 +7,8 @@ cluster tracks into characters, link generations, measure drift, findings) -> Re
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +26,7 @@ from drift_audit.types import ClipResult, EmbedderInfo, Report
 if TYPE_CHECKING:
     from drift_audit.cache import ClipCache
     from drift_audit.identity.characters import Metric
+    from drift_audit.run.scan_process import ScanProcess
     from drift_audit.types import Calibration, Character, Finding
 
 
@@ -52,32 +54,33 @@ def audit(
     models = models or Models(config)
     timings = Timings()
     results, tasks = _plan(paths)
-    # Torch and the models load in a thread from here on, beside the first shot passes.
-    with models.loading():
+    cache, keys, identities = _open_cache(tasks, config, models)
+    todo = []
+    for index, path in tasks:
+        hit = cache.load(keys[index], index, str(path)) if cache and index in keys else None
+        if hit is not None:
+            results[index] = hit
+        else:
+            todo.append((index, path))
+
+    def done(result: ClipResult) -> None:
+        results[result.index] = result
+        # A file replaced since it was hashed holds other content than its key says:
+        # its analysis is reported but never stored under that key.
+        if (
+            cache
+            and result.status == "ok"
+            and result.index in keys
+            and _identity(Path(result.path)) == identities[result.index]
+        ):
+            cache.store(keys[result.index], result)
+
+    # The lanes' shot passes start in a child process first, a fork with no other thread
+    # running; then torch and the models load in a thread, beside them.
+    with _scans_ahead(todo, config, models) as scans, models.loading():
         with timings.stage("cast"):
             cast, cast_images = embed_cast(config.cast, models)
-        cache, keys, identities = _open_cache(tasks, config, models)
-        todo = []
-        for index, path in tasks:
-            hit = cache.load(keys[index], index, str(path)) if cache and index in keys else None
-            if hit is not None:
-                results[index] = hit
-            else:
-                todo.append((index, path))
-
-        def done(result: ClipResult) -> None:
-            results[result.index] = result
-            # A file replaced since it was hashed holds other content than its key says:
-            # its analysis is reported but never stored under that key.
-            if (
-                cache
-                and result.status == "ok"
-                and result.index in keys
-                and _identity(Path(result.path)) == identities[result.index]
-            ):
-                cache.store(keys[result.index], result)
-
-        _run_clips(todo, config, models, done, hook)
+        _run_clips(todo, config, models, done, hook, scans)
     if cache:
         timings.add("cache_hits", float(cache.hits))
     clips = [results[i] for i in sorted(results)]
@@ -130,30 +133,61 @@ def _plan(paths: list[Path | InputError]) -> tuple[dict[int, ClipResult], list[t
     return results, tasks
 
 
+def _executor(todo: list[tuple[int, Path]], config: AuditConfig) -> str:
+    """Where the clips the cache did not have are analysed: on Ray actors (`--executor
+    ray`); in worker processes when clips run in parallel or under a time budget; else
+    in this process, several clips side by side (`lanes`) or one at a time."""
+    if config.executor == "ray":
+        return "ray"
+    if config.jobs > 1 or config.clip_timeout_s > 0:
+        return "workers"
+    return "lanes" if config.lanes > 1 and len(todo) > 1 else "here"
+
+
+@contextlib.contextmanager
+def _scans_ahead(
+    todo: list[tuple[int, Path]], config: AuditConfig, models: Models
+) -> Iterator[ScanProcess | None]:
+    """The lanes' shot-pass child (`run.scan_process`), where they will run and can use
+    one; stopped on the way out, whatever ends the run."""
+    if _executor(todo, config) != "lanes":
+        yield None
+        return
+    from drift_audit.run import scan_process
+
+    scans = scan_process.start(todo, config, models)
+    try:
+        yield scans
+    finally:
+        if scans is not None:
+            scans.close()
+
+
 def _run_clips(
     todo: list[tuple[int, Path]],
     config: AuditConfig,
     models: Models,
     done: Callable[[ClipResult], None],
     hook: ProgressHook,
+    scans: ScanProcess | None = None,
 ) -> None:
-    """Analyse the clips the cache did not have: on Ray actors (`--executor ray`); in
-    worker processes when clips run in parallel or under a time budget; else in this
-    process, several clips side by side (`lanes`) or one at a time."""
+    """Analyse the clips the cache did not have, where `_executor` says; `scans`: the
+    lanes' shot passes, already running."""
+    where = _executor(todo, config)
     if not todo:
         return
-    if config.executor == "ray":
+    if where == "ray":
         from drift_audit.run.ray_executor import run_on_ray
 
         run_on_ray(todo, config, done, hook)
-    elif config.jobs > 1 or config.clip_timeout_s > 0:
+    elif where == "workers":
         from drift_audit.run.workers import run_in_workers
 
         run_in_workers(todo, config, config.jobs, done, hook)
-    elif config.lanes > 1 and len(todo) > 1:
+    elif where == "lanes":
         from drift_audit.run.lanes import run_in_lanes
 
-        run_in_lanes(todo, config, models, done, hook)
+        run_in_lanes(todo, config, models, done, hook, scans)
     else:
         from drift_audit.run.engine import run_here
 

@@ -17,7 +17,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from drift_audit.faces.attributes import aggregate
 from drift_audit.types import FaceCrops, Faces, Track
@@ -148,6 +147,10 @@ class Tracker:
             )
             cost[shift > 1.5] = np.inf
             finite = np.where(np.isfinite(cost), cost, 1e6)
+            # Imported here: scipy.optimize costs 0.6 s of one core, which the lanes'
+            # shot passes (whose child imports this module) never need.
+            from scipy.optimize import linear_sum_assignment
+
             rows, cols = linear_sum_assignment(finite)
             for r, c in zip(rows, cols, strict=True):
                 if cost[r, c] <= MAX_COST:

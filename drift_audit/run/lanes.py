@@ -33,7 +33,6 @@ from drift_audit import interrupts
 from drift_audit.config import AuditConfig
 from drift_audit.errors import InputError
 from drift_audit.progress import ProgressHook
-from drift_audit.run import scan_process
 from drift_audit.run.clip import Scan, analyse_clip, keeper_for
 from drift_audit.run.deadline import Deadline, Stopped
 from drift_audit.run.engine import analyse_safely, run_here
@@ -242,27 +241,26 @@ def run_in_lanes(
     models: Models,
     on_result: Callable[[ClipResult], None],
     hook: ProgressHook,
+    scans: ScanProcess | None = None,
 ) -> None:
     """Analyse `tasks` in `config.lanes` threads of this process; each result goes to
     `on_result`, called in this thread. Every lane has ended before this returns,
     whatever ends the run (a signal, a model that cannot load). The lanes start while
-    the models may still be loading (`Models.loading`): their shot passes need none."""
-    usable = scan_process.usable(config, keeps_frames=not models.frames_on_device)
-    scans = ScanProcess(tasks, config) if usable else None
+    the models may still be loading (`Models.loading`): their shot passes need none.
+
+    `scans`: the child already scanning `tasks` in this order (`scan_process.start`),
+    which its owner closes; None: the lanes scan in their own threads.
+    """
     lanes = Lanes(tasks, config, models, hook, scans)
-    try:
-        with _running(lanes, min(config.lanes, len(tasks))) as threads:
-            while any(t.is_alive() for t in threads) or not lanes.results.empty():
-                with contextlib.suppress(queue.Empty):
-                    on_result(lanes.results.get(timeout=0.1))
-                interrupts.check()
-        if lanes.failure is not None:
-            raise lanes.failure
-        if lanes.alone:
-            run_here(sorted(lanes.alone), config, models, on_result, hook)
-    finally:
-        if scans is not None:
-            scans.close()
+    with _running(lanes, min(config.lanes, len(tasks))) as threads:
+        while any(t.is_alive() for t in threads) or not lanes.results.empty():
+            with contextlib.suppress(queue.Empty):
+                on_result(lanes.results.get(timeout=0.1))
+            interrupts.check()
+    if lanes.failure is not None:
+        raise lanes.failure
+    if lanes.alone:
+        run_here(sorted(lanes.alone), config, models, on_result, hook)
 
 
 @contextlib.contextmanager

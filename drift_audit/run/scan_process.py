@@ -32,7 +32,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -43,6 +43,9 @@ from drift_audit.decode.native import NativeStderr
 from drift_audit.run.keep import KEEP_BYTES, FrameKeeper
 from drift_audit.run.scan import scan_shots
 from drift_audit.types import ClipResult
+
+if TYPE_CHECKING:
+    from drift_audit.run.models import Models
 
 AHEAD = 3
 """Clips the child may have scanned that no lane has taken yet: enough to scan through
@@ -66,18 +69,26 @@ class Kept:
         return self.frames
 
 
-def usable(config: AuditConfig, keeps_frames: bool) -> bool:
-    """Whether the lanes' scans can run in a child: a fork (Linux), a host run whose
-    scans keep frames (OpenCV), and no GPU (`devices.surely_host`)."""
+def usable(config: AuditConfig, models: Models) -> bool:
+    """Whether the lanes' scans can run in a child: a fork (Linux), no GPU
+    (`devices.surely_host`, asked first: it needs no torch), and a host run whose scans
+    keep frames (OpenCV)."""
     from drift_audit.device import surely_host
 
     return (
         ENABLED
         and "fork" in multiprocessing.get_all_start_methods()
-        and keeps_frames
         and surely_host(config.device)
         and config.decoder in ("auto", "opencv")
+        and not models.frames_on_device
     )
+
+
+def start(
+    tasks: Sequence[tuple[int, Path]], config: AuditConfig, models: Models
+) -> ScanProcess | None:
+    """The child scanning `tasks` in order, where it can be used (`usable`); else None."""
+    return ScanProcess(tasks, config) if usable(config, models) else None
 
 
 ENABLED = True
