@@ -13,7 +13,8 @@ and repeated (medians: the machines here are shared and noisy):
     local variants run before it is up);
   - the `drift-audit` command itself at default settings, timed from outside (its
     interpreter's start and exit included, as a shell's `time` sees it);
-  - the naive loop (`bench.run_naive`), once per set.
+  - the naive loop (`bench.run_naive`), once per set, after the figures above are
+    printed and written (it takes many minutes: 26 min on the short set here).
 Wall time includes importing torch and loading the models; CPU is the process's own
 (and its children's), so it is given for the local runs only.
 
@@ -219,7 +220,6 @@ def main() -> None:
         caps = [cv2.VideoCapture(c) for c in clips]
         seconds[name] = sum(c.get(cv2.CAP_PROP_FRAME_COUNT) / c.get(cv2.CAP_PROP_FPS) for c in caps)
     runs = measure(sets, args.repeats, args.skip_ray)
-    naive = {} if args.skip_naive else {n: fresh("run_naive", c, {}) for n, c in sets.items()}
     results: dict[str, Any] = {"video_s": seconds, "load1_at_start": os.getloadavg()[0]}
     for name, variants in runs.items():
         goal = 3.0 if name.startswith("short") else 1.0
@@ -239,14 +239,21 @@ def main() -> None:
                 + (f"; errors {sorted(errors)}" if errors else "")
             )
             results[f"{name} / {variant}"] = {"wall_s": wall, "cpu_s": cpu, "same_json": same}
-        if name in naive:
-            wall = naive[name]["wall_s"]
-            print(f"  {'naive loop':<22} wall {wall:5.1f} s, realtime x{seconds[name] / wall:.2f}")
+    _write(args.json, results)
+    # The naive loop last (it takes many minutes): the figures above are already out.
+    if not args.skip_naive:
+        for name, clips in sets.items():
+            wall = fresh("run_naive", clips, {})["wall_s"]
+            print(f"{name}: naive loop, wall {wall:5.1f} s, realtime x{seconds[name] / wall:.2f}")
             results[f"{name} / naive"] = {"wall_s": wall}
+            _write(args.json, results)
     print(f"load average (1 min) when done: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2))
+
+
+def _write(path: Path | None, results: dict[str, Any]) -> None:
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":
