@@ -173,8 +173,10 @@ class Lanes:
         pass (at most one ahead): whichever lane is free first takes it, so the run's
         last clip no longer scans while the other lane waits."""
         with self._lock:
-            if self.scans or self.ahead is not None or not self.todo or self.stop.is_set():
-                return  # (the child process scans ahead of the lanes)
+            if self.scans is not None:
+                return  # the child process scans ahead of the lanes
+            if self.ahead is not None or not self.todo or self.stop.is_set():
+                return
             index, path = self.todo.popleft()
             deadline = Deadline(str(path), self.config.clip_timeout_s, self.stop)
             work = functools.partial(self.scan_at_gate, index, path, deadline)

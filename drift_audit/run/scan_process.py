@@ -1,4 +1,5 @@
-"""The lanes' shot passes in a process of their own, forked when the lanes start.
+"""The lanes' shot passes in a process of their own, forked at the start of the run,
+before torch loads (`pipeline._scans_ahead`).
 
 A shot pass is a Python loop over every frame, and each frame takes the GIL a few
 dozen times between OpenCV calls. Beside a thread that holds the GIL for seconds
@@ -69,6 +70,10 @@ class Kept:
         return self.frames
 
 
+ENABLED = True
+"""Tests that watch the scans in this process's threads turn it off."""
+
+
 def usable(config: AuditConfig, models: Models) -> bool:
     """Whether the lanes' scans can run in a child: a fork (Linux), no GPU
     (`devices.surely_host`, asked first: it needs no torch), and a host run whose scans
@@ -89,10 +94,6 @@ def start(
 ) -> ScanProcess | None:
     """The child scanning `tasks` in order, where it can be used (`usable`); else None."""
     return ScanProcess(tasks, config) if usable(config, models) else None
-
-
-ENABLED = True
-"""Tests that watch the scans in this process's threads turn it off."""
 
 
 class ScanProcess:
