@@ -97,12 +97,19 @@ def ffmpeg_encoders(exe: str) -> set[str]:
 
 
 def run_ffmpeg(exe: str, args: list[str], stdin_chunks: Iterable[bytes] | None = None) -> None:
-    """Run ffmpeg with `args`, streaming `stdin_chunks` into its stdin.
+    """Run ffmpeg with `args` (the output file last), streaming `stdin_chunks` into its
+    stdin. The encoders run on one thread: x264's frame threads make its output
+    depend on timing (measured with the bundled ffmpeg: of 6 encodes of one input run
+    side by side, 2 differed from the rest; single-threaded, 8 of 8 were the same), and
+    a fixture that is not the same bytes on every build moves the golden reports and
+    the decoder's damage counts.
 
     Raises:
         RuntimeError: if ffmpeg exits non-zero (with the tail of its log).
     """
-    cmd = [exe, "-hide_banner", "-nostats", "-loglevel", "error", "-y", *args]
+    *options, output = args
+    cmd = [exe, "-hide_banner", "-nostats", "-loglevel", "error", "-y", *options]
+    cmd += ["-threads", "1", output]
     env = {**os.environ, "SVT_LOG": "1"}  # keep SVT-AV1's banner quiet
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(

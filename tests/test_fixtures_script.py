@@ -276,3 +276,30 @@ def test_broken_files_fail_or_degrade_as_recorded(
             assert n == entry["n_frames"], name
         else:
             assert 0 < n < entry["n_frames"], name
+
+
+def test_encodes_run_side_by_side_give_the_same_bytes(tmp_path: Path) -> None:
+    """x264's frame threads made an encode depend on timing (2 of 6 side by side
+    differed); `run_ffmpeg` encodes on one thread, so a fixture is the same bytes on
+    every build, however loaded the machine."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from scripts.make_fixtures import (
+        H264_MP4,
+        STAMPED_FRAMES,
+        STAMPED_SIZE,
+        encode_frames,
+        ffmpeg_exe,
+        stamped_scene,
+    )
+
+    frames = [stamped_scene(i) for i in range(STAMPED_FRAMES)]  # the stamped fixtures'
+
+    def encode(k: int) -> bytes:
+        out = tmp_path / f"{k}.mp4"
+        encode_frames(ffmpeg_exe(), frames, STAMPED_SIZE, out, H264_MP4)
+        return out.read_bytes()
+
+    with ThreadPoolExecutor(8) as pool:
+        outputs = list(pool.map(encode, range(8)))
+    assert all(out == outputs[0] for out in outputs)
