@@ -244,3 +244,32 @@ def test_want_gets_the_true_index_after_lost_frames(tmp_path: Path) -> None:
     wanted = [f for f in frames if f.image is not None]
     assert [f.index for f in wanted] == [5]
     assert int(wanted[0].image[0, 0, 0]) == 3  # the 4th frame decoded carries index 5
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "size"),
+    [
+        (1280, 720, (160, 90)),
+        (1920, 1080, (160, 90)),
+        (1080, 1920, (90, 160)),
+        (854, 480, (160, 90)),
+    ],
+)
+def test_the_shot_pass_shrink_is_an_area_resize_within_two_levels(
+    width: int, height: int, size: tuple[int, int]
+) -> None:
+    """`shrink` halves before its last area step where the size divides the frame:
+    the same size, and within its halvings' rounding of OpenCV's one-step area resize,
+    on detail at every scale; a size that does not divide the frame, exactly it."""
+    import cv2
+
+    from drift_audit.decode.opencv import shrink
+
+    rng = np.random.default_rng(0)
+    coarse = rng.integers(0, 256, (height // 40 + 1, width // 40 + 1, 3), dtype=np.uint8)
+    image = cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC)
+    image = cv2.add(image, rng.integers(0, 40, image.shape, dtype=np.uint8))  # pixel noise
+    ours = shrink(image, size)
+    one_step = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    assert ours.shape == one_step.shape == (size[1], size[0], 3)
+    assert np.abs(ours.astype(int) - one_step).max() <= (2 if width % size[0] == 0 else 0)

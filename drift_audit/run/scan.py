@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from drift_audit import interrupts
 from drift_audit.config import AuditConfig
-from drift_audit.decode.opencv import OpenCVSource
+from drift_audit.decode.opencv import OpenCVSource, shrink
 from drift_audit.decode.registry import open_source
 from drift_audit.errors import InputError
 from drift_audit.progress import ProgressHook, Timings, no_progress
@@ -108,5 +108,5 @@ def _shrink(image: np.ndarray, size: tuple[int, int] | None, bgr: bool = False) 
     resize, so a BGR frame is swapped after it, at the small size."""
     import cv2
 
-    small = image if size is None else cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    small = image if size is None else shrink(image, size)
     return cv2.cvtColor(small, cv2.COLOR_BGR2RGB) if bgr else small
