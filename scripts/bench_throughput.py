@@ -15,6 +15,10 @@ and repeated (medians: the machines here are shared and noisy):
     interpreter's start and exit included, as a shell's `time` sees it);
   - the naive loop (`bench.run_naive`), once per set, after the figures above are
     printed and written (it takes many minutes: 26 min on the short set here).
+Each set is audited once first and not counted: the first run after the files were
+written or the machine started reads torch's libraries and the clips from disk (the
+first of three rounds was 1-3 s slower than the others, measured), and it would count
+against whichever variant came first. Each round starts with the next variant.
 Wall time includes importing torch and loading the models; CPU is the process's own
 (and its children's), so it is given for the local runs only.
 
@@ -169,6 +173,9 @@ def measure(
         "command, from outside": {"command": True},
     }
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {s: {} for s in sets}
+    for name, clips in sets.items():  # the page cache warmed alike for every variant
+        wall = fresh("run_audit", clips, {})["wall_s"]
+        print(f"  {name} warm-up (not counted): {wall:.1f} s")
     _rounds(sets, local, repeats, runs)
     if not skip_ray:
         cluster = Cluster()
@@ -189,9 +196,10 @@ def _rounds(
     repeats: int,
     runs: dict[str, dict[str, list[dict[str, Any]]]],
 ) -> None:
-    for _ in range(repeats):
+    order = list(variants.items())
+    for k in range(repeats):
         for name, clips in sets.items():
-            for variant, options in variants.items():
+            for variant, options in order[k % len(order) :] + order[: k % len(order)]:
                 if options.get("command"):
                     r = fresh_command(clips)
                 else:
