@@ -40,9 +40,10 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 MEDIA = REPO_ROOT.parent / "shared" / "media"
+FIXTURES = REPO_ROOT / "fixtures" / "generated"
+
 FLOAT_TOLERANCE = (0.05, 0.01)
 """(absolute, relative): a float passes within either of the saved one."""
-FIXTURES = REPO_ROOT / "fixtures" / "generated"
 
 
 def cases(media_dir: Path) -> dict[str, list[str]]:
@@ -135,11 +136,12 @@ def main() -> int:
             else:
                 want = (args.check / f"{name}.json").read_text()
                 want_code = int((args.check / f"{name}.code").read_text())
-                verdict = "same   " if want == text else "close  " if close(want, text) else ""
-                verdict = verdict if want_code == code else ""
-                print(f"{verdict or 'DIFFERS'} {name} (exit {code})")
-                if not verdict:
+                if want_code != code or not (want == text or close(want, text)):
+                    verdict = "DIFFERS"
                     differ.append(name)
+                else:
+                    verdict = "same   " if want == text else "close  "
+                print(f"{verdict} {name} (exit {code})")
     if differ:
         print(f"{len(differ)} case(s) differ: {', '.join(differ)}")
         return 1
