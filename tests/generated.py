@@ -39,3 +39,16 @@ def on_demand(factory: pytest.TempPathFactory, *names: str) -> tuple[Path, dict[
 
     out = factory.mktemp("on_demand")
     return out, build_on_demand(out, names)
+
+
+def opencv_decodes_av1(directory: Path) -> bool:
+    """Whether this OpenCV build's FFmpeg decodes AV1 video, asked of OpenCV itself on the
+    AV1 fixture: opencv-python-headless 5.1 has a software AV1 decoder, 5.0 had none. The
+    tests hold drift-audit to whichever it is: every frame exact, or the plain reason."""
+    import cv2
+
+    capture = cv2.VideoCapture(str(directory / "stamped_av1.mkv"))
+    try:
+        return bool(capture.isOpened() and capture.read()[0])
+    finally:
+        capture.release()

@@ -16,7 +16,7 @@ from drift_audit.decode.registry import DECODERS, open_source
 from drift_audit.errors import ConfigError, InputError
 from drift_audit.types import VideoInfo
 from scripts.stamps import read_stamp, read_stamp_any_rotation
-from tests.generated import generated_dir, manifest
+from tests.generated import generated_dir, manifest, opencv_decodes_av1
 
 STAMPED = [
     "stamped_h264.mp4",
@@ -111,7 +111,6 @@ def test_frames_lost_to_corruption_keep_later_indices_true(
         ("audio_only.m4a", "no video stream"),
         ("truncated.mp4", "not a readable video"),
         ("corrupt_header.mp4", "not a readable video"),
-        ("stamped_av1.mkv", "unsupported codec av01"),
     ],
 )
 def test_unreadable_files_get_a_plain_reason(fixtures: Path, name: str, reason: str) -> None:
@@ -120,6 +119,25 @@ def test_unreadable_files_get_a_plain_reason(fixtures: Path, name: str, reason: 
     assert caught.value.path == str(fixtures / name)
     assert reason in caught.value.reason
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("backend", ["auto", "opencv"])
+def test_av1_is_read_frame_for_frame_or_refused_plainly(
+    fixtures: Path, truth: dict[str, Any], backend: str
+) -> None:
+    """AV1 decodes where this OpenCV build's FFmpeg has a decoder for it (5.1 does, 5.0
+    did not): then every frame is there with its own index; else one plain reason."""
+    path = fixtures / "stamped_av1.mkv"
+    if not opencv_decodes_av1(fixtures):
+        with pytest.raises(InputError) as caught:
+            open_source(path, backend)
+        assert caught.value.reason.startswith("unsupported codec av01")
+        return
+    source = open_source(path, backend)
+    stamps = [(f.index, read_stamp(f.image)) for f in source.frames(lambda i, t: True)]
+    source.close()
+    assert [index for index, _ in stamps] == list(range(truth["stamped_av1.mkv"]["n_frames"]))
+    assert [stamp for _, stamp in stamps] == [index for index, _ in stamps]
 
 
 def test_missing_directory_and_unreadable_paths(tmp_path: Path) -> None:

@@ -31,7 +31,7 @@ from scripts.make_fixtures import (
     DAMAGED_SPS,
     UNKNOWN_CODEC,
 )
-from tests.generated import REPO, generated_dir, on_demand
+from tests.generated import REPO, generated_dir, on_demand, opencv_decodes_av1
 
 DAMAGED = [DAMAGED_SPS, DAMAGED_FIRST_VP9, DAMAGED_FIRST_MPEG4]
 needs_torchcodec = pytest.mark.skipif(
@@ -107,6 +107,8 @@ def test_a_codec_no_decoder_knows_is_an_unsupported_codec(
 
 
 def test_a_codec_this_build_cannot_decode_is_an_unsupported_codec(fixtures: Path) -> None:
+    if opencv_decodes_av1(fixtures):  # read frame for frame instead (tests/test_decode.py)
+        pytest.skip("this OpenCV build decodes AV1: no fixture codec is known but undecodable")
     assert _reason(fixtures / "stamped_av1.mkv").startswith("unsupported codec av01")
 
 
