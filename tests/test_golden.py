@@ -38,3 +38,14 @@ def test_a_report_is_close_only_when_its_floats_alone_moved_and_a_little() -> No
     assert not close(saved, '{"box": [353.2, 10.0], "a": 0.6833, "name": "brown", "frames": 50}')
     assert not close(saved, '{"a": 0.6833, "box": [353.2], "name": "brown", "frames": 50}')
     assert not close(saved, "not json")
+
+
+def test_decimals_in_a_message_are_floats_and_the_rest_of_it_is_text() -> None:
+    from scripts.golden import close
+
+    saved = '{"m": "C2 takes its role in clip 3: similarity 0.21 to C1, below 0.32"}'
+    assert close(saved, saved.replace("0.21", "0.20"))
+    assert not close(saved, saved.replace("0.21", "0.31"))  # moved by more than 0.05
+    assert not close(saved, saved.replace("clip 3", "clip 4"))  # whole numbers are text
+    assert not close(saved, saved.replace("its role", "the role"))
+    assert not close(saved, saved.replace("0.32", "0.32 (margin 0.08)"))
