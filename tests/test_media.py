@@ -183,8 +183,16 @@ def test_frames_kept_as_tensors_give_the_same_analysis(
     as_tensors = run_clip.analyse_clip(1, clip, config, models)
     assert seen and set(seen) == {"Tensor"}
     assert len(as_arrays.tracks) == len(as_tensors.tracks) >= 1
+    moved = []
     for a, b in zip(as_arrays.tracks, as_tensors.tracks, strict=True):
         assert np.array_equal(a.faces.frame, b.faces.frame)
         assert np.allclose(a.faces.xyxy, b.faces.xyxy, atol=1e-3)
         # Crops cut on the device agree with cv2's within rounding (one level).
-        assert np.linalg.norm(a.embeddings - b.embeddings, axis=1).max() < 0.005
+        diff = np.abs(a.crops.images.astype(int) - b.crops.images.astype(int))
+        assert diff.max() <= 1 and diff.mean() < 0.01
+        moved += list(np.linalg.norm(a.embeddings - b.embeddings, axis=1))
+    # dlib's shape predictor (trees of pixel comparisons) can turn a one-level change
+    # into another alignment: measured, one level on 0.3% of a crop's pixels moved its
+    # embedding by 0.001 in the median of 30 draws and by 0.05 at most (OpenCV 5.1's
+    # warpAffine rounds so against 5.0 on 0.3-1% of pixels: two of 10 rows moved 0.03-0.04).
+    assert np.median(moved) < 0.005 and max(moved) < 0.08
