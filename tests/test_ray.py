@@ -281,3 +281,41 @@ def test_ray_options_are_checked_before_any_work(
             main(args)
         assert caught.value.code == 2
         assert message in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_with_no_address_the_run_starts_a_cluster_of_its_own(fixtures: Path) -> None:
+    """Not the cluster that RAY_ADDRESS or the last `ray start` names: a head killed
+    without `ray stop` leaves its address in ray_current_cluster, and ray.init() with no
+    address waited minutes for it (measured before the fix: still waiting at 90 s)."""
+    import shutil
+    import tempfile
+
+    # Ray's temp folder (RAY_TMPDIR), short: its sockets' paths must fit in 107 bytes.
+    temp = Path(tempfile.mkdtemp(prefix="da-ray-", dir="/tmp"))
+    (temp / "ray").mkdir()
+    (temp / "ray" / "ray_current_cluster").write_text("127.0.0.1:1\n")  # nobody there
+    env = {**os.environ, "PYTHONPATH": str(REPO), "RAY_TMPDIR": str(temp)}
+    env |= {"RAY_ADDRESS": "127.0.0.1:1", "RAY_USAGE_STATS_ENABLED": "0"}
+    args = [str(fixtures / "no_faces.mp4"), "--no-cache", "--executor", "ray", "-q"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "drift_audit", *args, "--json", str(temp / "r.json")],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # the cluster it starts is in its group: killed below
+    )
+    try:
+        _out, err = proc.communicate(timeout=150)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    try:
+        assert proc.returncode == 0, err
+        assert '"status": "ok"' in (temp / "r.json").read_text()
+        assert list((temp / "ray").glob("session_2*")), "no cluster was started in RAY_TMPDIR"
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)

@@ -239,7 +239,11 @@ def _connect(config: AuditConfig) -> Any:
             "runtime_env": {"env_vars": {"PYTHONPATH": package_root}},
         }
     try:
-        ray.init(address=config.ray_address, **options)
+        # "local": a cluster of this run's own. With no address, ray.init joins the
+        # cluster that RAY_ADDRESS or the last `ray start` on this machine names
+        # (/tmp/ray/ray_current_cluster), and a killed head leaves that file behind:
+        # measured, a run waited minutes for a head that was gone.
+        ray.init(address=config.ray_address or "local", **options)
     except (ConnectionError, ValueError, RuntimeError) as exc:
         where = config.ray_address or "a local cluster"
         raise ConfigError(f"--ray-address {where}: cannot connect ({exc})") from None
