@@ -69,9 +69,12 @@ def run_audit(clips: list[str], options: dict[str, Any]) -> dict[str, Any]:
 
 def _env() -> dict[str, str]:
     """A fresh interpreter's environment: this checkout first, no Ray cluster named."""
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "RAY_USAGE_STATS_ENABLED": "0"}
     env.pop("RAY_ADDRESS", None)
-    return env
+    # Token authentication off: after the first local ray.init() on a machine (which
+    # writes ~/.ray/auth_token), `ray start --head` turns it on and `ray status`, the
+    # head's probe, sends no token (measured: "the Ray head did not come up in 60 s").
+    return env | {"RAY_AUTH_MODE": "disabled"}
 
 
 def fresh(function: str, clips: list[str], options: dict[str, Any]) -> dict[str, Any]:
@@ -132,8 +135,7 @@ class Cluster:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.address = f"127.0.0.1:{s.getsockname()[1]}"
-        env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "RAY_USAGE_STATS_ENABLED": "0"}
-        env.pop("RAY_ADDRESS", None)
+        env = _env()
         port = self.address.rsplit(":", 1)[1]
         args = ["start", "--head", "--block", "--port", port, "--num-cpus", "2"]
         args += ["--node-ip-address", "127.0.0.1", "--include-dashboard", "false"]
@@ -146,7 +148,8 @@ class Cluster:
         )
         for _ in range(60):
             probe = [str(RAY), "status", "--address", self.address]
-            if subprocess.run(probe, capture_output=True, check=False).returncode == 0:
+            done = subprocess.run(probe, capture_output=True, check=False, env=env)
+            if done.returncode == 0:
                 return
             time.sleep(1)
         self.stop()

@@ -25,6 +25,17 @@ RAY = Path(sys.executable).with_name("ray")
 HAMILTON = REPO.parent / "shared" / "media" / "clips" / "hamilton_short.mp4"
 
 
+def ray_env(**extra: str) -> dict[str, str]:
+    """The environment of every process these tests start: this checkout first, no
+    cluster named, and Ray's token authentication off. Ray 2.60 writes ~/.ray/auth_token
+    at the first local `ray.init()` on a machine, and from then on `ray start --head`
+    turns token authentication on while `ray status` sends no token: the head's probe
+    failed for 60 s (measured after a run that started a cluster of its own)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "RAY_USAGE_STATS_ENABLED": "0"}
+    env.pop("RAY_ADDRESS", None)
+    return env | {"RAY_AUTH_MODE": "disabled"} | extra
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -41,8 +52,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """A Ray head on 127.0.0.1 with 2 CPUs, in a process group of its own (`ray start
     --block`), whose workers import this checkout; killed, group and all, at the end."""
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO), "RAY_USAGE_STATS_ENABLED": "0"}
-    env.pop("RAY_ADDRESS", None)
+    env = ray_env()
     log = (tmp_path_factory.mktemp("ray") / "head.log").open("w")
     head = subprocess.Popen(
         [
@@ -79,7 +89,10 @@ def _wait_for(address: str, head: subprocess.Popen[bytes]) -> None:
     while time.monotonic() < deadline:
         assert head.poll() is None, "ray start --head exited"
         probe = subprocess.run(
-            [str(RAY), "status", "--address", address], capture_output=True, check=False
+            [str(RAY), "status", "--address", address],
+            capture_output=True,
+            check=False,
+            env=ray_env(),
         )
         if probe.returncode == 0:
             return
@@ -111,8 +124,7 @@ def fixtures(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def audit(
     args: list[str], json_path: Path, timeout: float = 240
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    env.pop("RAY_ADDRESS", None)
+    env = ray_env()
     return subprocess.run(
         [sys.executable, "-m", "drift_audit", *args, "--json", str(json_path), "-q"],
         cwd=REPO,
@@ -177,7 +189,7 @@ def _analysing_worker(session: int, after: float) -> int | None:
 def test_a_worker_killed_mid_run_still_gives_a_report(cluster: Cluster, tmp_path: Path) -> None:
     slow = slow_clip(tmp_path / "slow.avi")
     report = tmp_path / "r.json"
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = ray_env()
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -224,7 +236,7 @@ def test_ctrl_c_cancels_the_ray_run_and_keeps_the_previous_report(
     slow = slow_clip(tmp_path / "slow.avi")
     report = tmp_path / "report.json"
     report.write_text('{"previous": true}\n')
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = ray_env()
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -295,8 +307,7 @@ def test_with_no_address_the_run_starts_a_cluster_of_its_own(fixtures: Path) -> 
     temp = Path(tempfile.mkdtemp(prefix="da-ray-", dir="/tmp"))
     (temp / "ray").mkdir()
     (temp / "ray" / "ray_current_cluster").write_text("127.0.0.1:1\n")  # nobody there
-    env = {**os.environ, "PYTHONPATH": str(REPO), "RAY_TMPDIR": str(temp)}
-    env |= {"RAY_ADDRESS": "127.0.0.1:1", "RAY_USAGE_STATS_ENABLED": "0"}
+    env = ray_env(RAY_TMPDIR=str(temp), RAY_ADDRESS="127.0.0.1:1")
     args = [str(fixtures / "no_faces.mp4"), "--no-cache", "--executor", "ray", "-q"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "drift_audit", *args, "--json", str(temp / "r.json")],
