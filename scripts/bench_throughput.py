@@ -67,14 +67,15 @@ def run_audit(clips: list[str], options: dict[str, Any]) -> dict[str, Any]:
     return {"wall_s": wall, "cpu_s": cpu, "errors": errors, "json": text}
 
 
-def _env() -> dict[str, str]:
-    """A fresh interpreter's environment: this checkout first, no Ray cluster named."""
+def ray_env(**extra: str) -> dict[str, str]:
+    """The environment of every process started here and by tests/test_ray.py: this
+    checkout first, no Ray cluster named, Ray's token authentication off, then `extra`.
+    Ray 2.60 writes ~/.ray/auth_token at the first local `ray.init()` on a machine; from
+    then on `ray start --head` turns token authentication on while `ray status`, the
+    head's probe, sends no token (measured: the probe failed for 60 s)."""
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "RAY_USAGE_STATS_ENABLED": "0"}
     env.pop("RAY_ADDRESS", None)
-    # Token authentication off: after the first local ray.init() on a machine (which
-    # writes ~/.ray/auth_token), `ray start --head` turns it on and `ray status`, the
-    # head's probe, sends no token (measured: "the Ray head did not come up in 60 s").
-    return env | {"RAY_AUTH_MODE": "disabled"}
+    return env | {"RAY_AUTH_MODE": "disabled"} | extra
 
 
 def fresh(function: str, clips: list[str], options: dict[str, Any]) -> dict[str, Any]:
@@ -85,7 +86,7 @@ def fresh(function: str, clips: list[str], options: dict[str, Any]) -> dict[str,
         f"r = b.{function}({clips!r}, {options!r}); "
         "r['wall_s'] = time.perf_counter() - t0; print('RESULT' + json.dumps(r))"
     )
-    env = _env()
+    env = ray_env()
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=False, env=env
     )
@@ -106,7 +107,7 @@ def fresh_command(clips: list[str]) -> dict[str, Any]:
         report = Path(tmp) / "report.json"
         argv = ["drift-audit", "--no-cache", "-q", "--json", str(report), *clips]
         code = f"import sys; sys.argv = {argv!r}; from drift_audit.entry import main; main()"
-        env = _env()
+        env = ray_env()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         out = subprocess.run(
@@ -135,7 +136,7 @@ class Cluster:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.address = f"127.0.0.1:{s.getsockname()[1]}"
-        env = _env()
+        env = ray_env()
         port = self.address.rsplit(":", 1)[1]
         args = ["start", "--head", "--block", "--port", port, "--num-cpus", "2"]
         args += ["--node-ip-address", "127.0.0.1", "--include-dashboard", "false"]

@@ -17,23 +17,13 @@ from typing import NamedTuple
 
 import pytest
 
+from scripts.bench_throughput import ray_env
 from tests.generated import REPO, generated_dir
 from tests.test_signals import slow_clip
 
 ray = pytest.importorskip("ray", reason="the [ray] extra is not installed")
 RAY = Path(sys.executable).with_name("ray")
 HAMILTON = REPO.parent / "shared" / "media" / "clips" / "hamilton_short.mp4"
-
-
-def ray_env(**extra: str) -> dict[str, str]:
-    """The environment of every process these tests start: this checkout first, no
-    cluster named, and Ray's token authentication off. Ray 2.60 writes ~/.ray/auth_token
-    at the first local `ray.init()` on a machine, and from then on `ray start --head`
-    turns token authentication on while `ray status` sends no token: the head's probe
-    failed for 60 s (measured after a run that started a cluster of its own)."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "RAY_USAGE_STATS_ENABLED": "0"}
-    env.pop("RAY_ADDRESS", None)
-    return env | {"RAY_AUTH_MODE": "disabled"} | extra
 
 
 def _free_port() -> int:
@@ -86,13 +76,11 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
 
 def _wait_for(address: str, head: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 60
+    env = ray_env()
     while time.monotonic() < deadline:
         assert head.poll() is None, "ray start --head exited"
         probe = subprocess.run(
-            [str(RAY), "status", "--address", address],
-            capture_output=True,
-            check=False,
-            env=ray_env(),
+            [str(RAY), "status", "--address", address], capture_output=True, check=False, env=env
         )
         if probe.returncode == 0:
             return
